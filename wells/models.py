@@ -1,0 +1,407 @@
+import hashlib
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+from accounts.models import Unit
+from wells.choices import (
+    SETTLED_STATUSES,
+    Action,
+    AttachmentKind,
+    Category,
+    InspectionResult,
+    OwnerKind,
+    Status,
+    Use,
+    Zone,
+)
+from wells.fields import MultipleChoiceTextField
+
+# China's bounding box in WGS84: a point outside it is a typo (swapped
+# latitude and longitude, a missing digit), not a well.
+CHINA_LAT = (Decimal("18"), Decimal("54"))
+CHINA_LNG = (Decimal("73"), Decimal("135"))
+
+
+class TownshipManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Township(models.Model):
+    """A township (乡镇) or street (街道) area: where a well lies."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    government = models.ForeignKey(
+        Unit,
+        verbose_name=_("government"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="townships",
+        help_text=_("The township or street government that answers for this area."),
+    )
+
+    objects = TownshipManager()
+
+    class Meta:
+        verbose_name = _("township or street")
+        verbose_name_plural = _("townships and streets")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class Campaign(models.Model):
+    """A closure campaign: one government plan with its notice and deadline."""
+
+    name = models.CharField(_("name"), max_length=200)
+    notice_no = models.CharField(_("notice number"), max_length=100, blank=True)
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    lead_unit = models.ForeignKey(
+        Unit, verbose_name=_("lead unit"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-issued_on", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Phase(models.Model):
+    """A phase of a campaign's plan (体系建立, 宣传动员, …) and its deadline."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="phases")
+    order = models.PositiveSmallIntegerField(_("order"))
+    name = models.CharField(_("name"), max_length=50)
+    deadline = models.DateField(_("deadline"))
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        ordering = ["campaign", "order"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "order"], name="phase_order_unique_per_campaign")]
+
+    def __str__(self):
+        return self.name
+
+
+class WellQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The wells this user may see. Every list, page, export, count and
+        admin page starts here (DESIGN §4); nothing re-implements it."""
+        role = getattr(user, "role", None)
+        if role is None:
+            return self.none()
+        if user.sees_everything:
+            return self
+        if role == Role.TOWNSHIP_OFFICER and user.unit_id:
+            return self.filter(responsible_unit_id=user.unit_id)
+        # Member units see the wells their tasks touch; tasks arrive with the
+        # tasks app, which adds them through the reverse lookup it owns.
+        if role == Role.UNIT_MEMBER and user.unit_id and hasattr(self.model, "tasks"):
+            task_model = self.model._meta.get_field("tasks").related_model
+            return self.filter(Exists(task_model.objects.filter(well=OuterRef("pk"), unit_id=user.unit_id)))
+        return self.none()
+
+    def overdue(self, today=None):
+        """Not accepted, not retained, and today is past the deadline."""
+        today = today or timezone.localdate()
+        return self.exclude(status__in=SETTLED_STATUSES).filter(deadline__lt=today)
+
+    def with_use(self, use):
+        return self.filter(uses__contains=f",{use},")
+
+    def summary_counts(self, today=None):
+        """The dashboard's figures in one aggregate query."""
+        today = today or timezone.localdate()
+        counts = self.aggregate(**_summary_aggregates(today))
+        return _with_completion_rate(counts)
+
+    def summary_by_unit(self, today=None):
+        """One row of :meth:`summary_counts` per responsible unit."""
+        today = today or timezone.localdate()
+        rows = (
+            self.order_by()
+            .values("responsible_unit_id", "responsible_unit__name")
+            .annotate(**_summary_aggregates(today))
+            .order_by("responsible_unit__name")
+        )
+        return [_with_completion_rate(row) for row in rows]
+
+
+def _summary_aggregates(today):
+    not_settled = ~Q(status__in=SETTLED_STATUSES)
+    return {
+        "total": Count("pk"),
+        "retained": Count("pk", filter=Q(status=Status.RETAINED)),
+        "accepted": Count("pk", filter=Q(status=Status.ACCEPTED)),
+        "sealed": Count("pk", filter=Q(status=Status.SEALED)),
+        "overdue": Count("pk", filter=not_settled & Q(deadline__lt=today)),
+    }
+
+
+def _with_completion_rate(counts):
+    """Completion rate = accepted ÷ (wells − retained), as a fraction 0–1
+    rounded to four places; None when nothing is to be closed."""
+    counts["to_close"] = counts["total"] - counts["retained"]
+    counts["completion_rate"] = round(counts["accepted"] / counts["to_close"], 4) if counts["to_close"] else None
+    return counts
+
+
+class Well(models.Model):
+    """A groundwater well (机井) in the ledger, and where it stands in its
+    closure. ``status``, ``version`` and ``enforced`` change only through
+    :func:`wells.workflow.perform`."""
+
+    code = models.CharField(_("well code"), max_length=40, unique=True)
+    owner_name = models.CharField(_("owner"), max_length=200)
+    owner_kind = models.CharField(_("owner kind"), max_length=20, choices=OwnerKind.choices)
+    township = models.ForeignKey(
+        Township,
+        verbose_name=_("township or street"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="wells",
+    )
+    village = models.CharField(_("village or community"), max_length=100, blank=True)
+    lat = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CHINA_LAT[0]), MaxValueValidator(CHINA_LAT[1])],
+    )
+    lng = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CHINA_LNG[0]), MaxValueValidator(CHINA_LNG[1])],
+    )
+    zone = models.CharField(_("zone"), max_length=20, choices=Zone.choices, default=Zone.PROHIBITED)
+    uses = MultipleChoiceTextField(_("uses"), choices=Use.choices)
+    depth_m = models.DecimalField(
+        _("depth (m)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("3000"))],
+    )
+    license_no = models.CharField(_("abstraction licence number"), max_length=100, blank=True)
+    meter_no = models.CharField(_("electricity meter number"), max_length=100, blank=True)
+    responsible_unit = models.ForeignKey(
+        Unit, verbose_name=_("responsible unit"), on_delete=models.PROTECT, related_name="wells"
+    )
+    responsible_person = models.CharField(_("responsible person"), max_length=100, blank=True)
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="wells")
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.INVENTORIED)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    enforced = models.BooleanField(_("enforced closure"), default=False)
+    comply_by = models.DateField(_("comply by"), null=True, blank=True)
+    review_on = models.DateField(_("review on"), null=True, blank=True)
+    supply_connected_on = models.DateField(_("replacement supply connected on"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = WellQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("well")
+        verbose_name_plural = _("wells")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["responsible_unit", "status", "deadline"], name="well_unit_status_deadline"),
+            models.Index(fields=["campaign", "status"], name="well_campaign_status"),
+            models.Index(fields=["deadline"], name="well_deadline"),
+            models.Index(fields=["updated_at"], name="well_updated_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.owner_name}"
+
+    def clean(self):
+        if (self.lat is None) != (self.lng is None):
+            raise ValidationError(_("Give both latitude and longitude, or neither."))
+        if self.category == Category.RETAINED and Use.EMERGENCY not in self.uses and not self.note:
+            # Retained wells are kept for a reason the ledger must show.
+            raise ValidationError({"note": _("Say why a retained well is kept.")})
+
+    @property
+    def is_overdue(self):
+        return (
+            self.status not in SETTLED_STATUSES and self.deadline is not None and self.deadline < timezone.localdate()
+        )
+
+    @property
+    def has_domestic_use(self):
+        return Use.DOMESTIC in self.uses
+
+
+class WellEvent(models.Model):
+    """One successful lifecycle action on a well. Written by the workflow in
+    the same transaction as the change; never updated or deleted. The actor's
+    name is copied so the record survives the user's deletion."""
+
+    well = models.ForeignKey(Well, verbose_name=_("well"), on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=20, choices=Status.choices)
+    to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    # The well's fields before and after, {field: [old, new]}, so a revert
+    # can restore exactly what the action changed.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("well event")
+        verbose_name_plural = _("well events")
+        ordering = ["well", "created_at", "pk"]
+        indexes = [models.Index(fields=["well", "-created_at"], name="event_well_created")]
+
+    def __str__(self):
+        return f"{self.well_id} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("Well events cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Well events cannot be deleted."))
+
+
+def _attachment_path(instance, filename):
+    # The stored name never comes from the uploader: no traversal, no clash.
+    suffix = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}.get(instance.content_type, "")
+    return f"wells/{instance.well_id}/{uuid.uuid4().hex}{suffix}"
+
+
+def _attachment_storage():
+    return storages["attachments"]
+
+
+class Attachment(models.Model):
+    """Evidence for a well: a photo or document, stored outside any public
+    URL and served only through a scope-checked view."""
+
+    well = models.ForeignKey(Well, verbose_name=_("well"), on_delete=models.PROTECT, related_name="attachments")
+    kind = models.CharField(_("kind"), max_length=20, choices=AttachmentKind.choices)
+    file = models.FileField(_("file"), upload_to=_attachment_path, storage=_attachment_storage, max_length=200)
+    original_name = models.CharField(_("original name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    event = models.ForeignKey(
+        WellEvent, verbose_name=_("event"), on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    inspection = models.ForeignKey(
+        "Inspection",
+        verbose_name=_("inspection"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["well", "uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+    @classmethod
+    def store(cls, *, well, kind, upload, content_type, uploaded_by):
+        """Save an upload that the caller has already checked, with its size
+        and checksum."""
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        attachment = cls(
+            well=well,
+            kind=kind,
+            original_name=(upload.name or "upload")[-200:],
+            content_type=content_type,
+            size=upload.size,
+            sha256=digest.hexdigest(),
+            uploaded_by=uploaded_by,
+        )
+        attachment.file.save(upload.name or "upload", upload, save=False)
+        attachment.save()
+        return attachment
+
+
+class Inspection(models.Model):
+    """A visit to a well (巡查, 回头看) and what was found there."""
+
+    well = models.ForeignKey(Well, verbose_name=_("well"), on_delete=models.PROTECT, related_name="inspections")
+    inspected_on = models.DateField(_("inspected on"))
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("inspector"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    inspector_name = models.CharField(_("inspector name"), max_length=150)
+    result = models.CharField(_("result"), max_length=20, choices=InspectionResult.choices)
+    lat = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CHINA_LAT[0]), MaxValueValidator(CHINA_LAT[1])],
+    )
+    lng = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CHINA_LNG[0]), MaxValueValidator(CHINA_LNG[1])],
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-inspected_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.well_id} {self.inspected_on}"

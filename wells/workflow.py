@@ -1,0 +1,315 @@
+"""The well's lifecycle (DESIGN §3). This module is the only code that
+changes a well's status: the admin, the pages, the API and the tasks app all
+call :func:`perform`.
+
+A refusal raises :class:`WorkflowError`, whose ``code`` tells the caller how
+to answer (the API maps it to 400/403/404/409) and whose message a person
+can read.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wells.choices import ACTION_ROLES, TRANSITIONS, Action, AttachmentKind, Status
+from wells.models import Attachment, Inspection, Well, WellEvent
+
+
+class WorkflowError(Exception):
+    """An action was refused. ``code`` is one of ``refused`` (the guard or a
+    field), ``forbidden`` (the role), ``not_found`` (out of scope) and
+    ``stale`` (someone changed the well since the caller read it)."""
+
+    REFUSED = "refused"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    STALE = "stale"
+
+    def __init__(self, message, *, code=REFUSED, field=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.field = field
+
+
+# The well fields an action may change; recorded on the event as
+# {field: [before, after]} so that revert can put them back.
+TRACKED_FIELDS = ("status", "enforced", "comply_by", "review_on")
+
+
+def available_actions(well, user):
+    """The actions this user may try on this well in its current state
+    (the buttons a page shows). The guard may still refuse them."""
+    role = user.role
+    actions = []
+    for action, (sources, _target) in TRANSITIONS.items():
+        if role in ACTION_ROLES[action] and well.status in sources:
+            if action == Action.DISCONNECT and well.status == Status.NOTIFIED and well.license_no:
+                continue
+            if action == Action.REVOKE_LICENSE and not well.license_no:
+                continue
+            if action == Action.REVERT and not well.events.exists():
+                continue
+            actions.append(Action(action))
+    return actions
+
+
+def perform(well, action, *, actor, data=None, version=None):
+    """Take ``action`` on ``well`` as ``actor`` with the action's fields in
+    ``data``; return the updated well.
+
+    Inside one transaction: lock the row, check scope, role, version, state
+    and guard, save, and write one :class:`WellEvent`. ``version`` is the
+    version the caller read; a different current version is refused as
+    stale. Pass ``None`` only where the caller holds no earlier read (a bulk
+    action that reads and acts at once)."""
+    data = dict(data or {})
+    try:
+        action = Action(action)
+    except ValueError:
+        raise WorkflowError(_("Unknown action “%(action)s”.") % {"action": action}, field="action") from None
+
+    with transaction.atomic():
+        if not Well.objects.visible_to(actor).filter(pk=well.pk).exists():
+            raise WorkflowError(_("No such well."), code=WorkflowError.NOT_FOUND)
+        locked = Well.objects.select_for_update().get(pk=well.pk)
+
+        if actor.role not in ACTION_ROLES[action]:
+            raise WorkflowError(
+                _("Your role may not “%(action)s”.") % {"action": action.label}, code=WorkflowError.FORBIDDEN
+            )
+        if version is not None and str(version) != str(locked.version):
+            raise WorkflowError(
+                _(
+                    "This well was changed by someone else (version %(current)s, you have %(yours)s). "
+                    "Reload it and try again."
+                )
+                % {"current": locked.version, "yours": version},
+                code=WorkflowError.STALE,
+                field="version",
+            )
+        sources, target = TRANSITIONS[action]
+        if locked.status not in sources:
+            raise WorkflowError(
+                _("“%(action)s” is not possible while the well is “%(status)s”.")
+                % {"action": action.label, "status": locked.get_status_display()}
+            )
+
+        before = {field: getattr(locked, field) for field in TRACKED_FIELDS}
+        guard = _GUARDS[action]
+        event_data, linked = guard(locked, data, actor)
+        if target is not None:
+            locked.status = target
+
+        changes = {
+            field: [_jsonable(before[field]), _jsonable(getattr(locked, field))]
+            for field in TRACKED_FIELDS
+            if before[field] != getattr(locked, field)
+        }
+        locked.version += 1
+        locked.save(update_fields=[*TRACKED_FIELDS, "version", "updated_at"])
+        event = WellEvent.objects.create(
+            well=locked,
+            action=action,
+            from_status=before["status"],
+            to_status=locked.status,
+            actor=actor,
+            actor_name=str(actor)[:150],
+            note=str(data.get("note") or ""),
+            data=event_data,
+            changes=changes,
+        )
+        if linked:
+            Attachment.objects.filter(pk__in=[a.pk for a in linked]).update(event=event)
+    return locked
+
+
+# Guards ------------------------------------------------------------------
+# Each takes the locked well, the caller's data and the actor; it refuses
+# with WorkflowError, changes the well's tracked fields where the action
+# sets them, and returns (the event's data, attachments to link).
+
+
+def _guard_notify(well, data, actor):
+    notice_no = _text(data, "notice_no", _("notice number"))
+    served_on = _past_date(data, "served_on", _("date served"))
+    comply_by = _date(data, "comply_by", _("comply-by date"))
+    if comply_by < served_on:
+        raise WorkflowError(_("The comply-by date cannot be before the date served."), field="comply_by")
+    well.comply_by = comply_by
+    well.enforced = False
+    return {"notice_no": notice_no, "served_on": served_on.isoformat(), "comply_by": comply_by.isoformat()}, []
+
+
+def _guard_revoke_license(well, data, actor):
+    if not well.license_no:
+        raise WorkflowError(_("This well has no abstraction licence to revoke."))
+    revocation_no = _text(data, "revocation_no", _("revocation document number"))
+    revoked_on = _past_date(data, "revoked_on", _("revocation date"))
+    return {"revocation_no": revocation_no, "revoked_on": revoked_on.isoformat(), "license_no": well.license_no}, []
+
+
+def _guard_disconnect(well, data, actor):
+    if well.status == Status.NOTIFIED and well.license_no:
+        raise WorkflowError(_("Revoke the abstraction licence before cutting the power of a licensed well."))
+    disconnected_on = _past_date(data, "disconnected_on", _("disconnection date"))
+    if well.has_domestic_use:
+        if well.supply_connected_on is None:
+            raise WorkflowError(
+                _("This well supplies domestic water: record the replacement supply as connected first."),
+                field="supply_connected_on",
+            )
+        if well.supply_connected_on > disconnected_on:
+            raise WorkflowError(
+                _("The replacement supply was connected on %(date)s, after the power cut date.")
+                % {"date": well.supply_connected_on.isoformat()},
+                field="disconnected_on",
+            )
+    return {"disconnected_on": disconnected_on.isoformat()}, []
+
+
+def _guard_seal(well, data, actor):
+    sealed_on = _past_date(data, "sealed_on", _("sealing date"))
+    method = _text(data, "method", _("sealing method"))
+    ids = data.get("attachments") or []
+    if not isinstance(ids, list | tuple):
+        ids = [ids]
+    try:
+        ids = [int(pk) for pk in ids]
+    except (TypeError, ValueError):
+        raise WorkflowError(_("Attachments must be given by their ids."), field="attachments") from None
+    attachments = list(Attachment.objects.filter(well=well, pk__in=ids))
+    if len(attachments) != len(set(ids)):
+        raise WorkflowError(_("Some attachments do not belong to this well."), field="attachments")
+    if not any(a.kind == AttachmentKind.PHOTO for a in attachments):
+        raise WorkflowError(_("Attach at least one photo of the sealed well."), field="attachments")
+    return {"sealed_on": sealed_on.isoformat(), "method": method, "attachments": sorted(ids)}, attachments
+
+
+def _guard_accept(well, data, actor):
+    accepted_on = _past_date(data, "accepted_on", _("acceptance date"))
+    inspectors = _text(data, "inspectors", _("inspectors"))
+    return {"accepted_on": accepted_on.isoformat(), "inspectors": inspectors}, []
+
+
+def _guard_retain(well, data, actor):
+    reason = _text(data, "reason", _("reason"))
+    review_on = _date(data, "review_on", _("review date"))
+    well.review_on = review_on
+    return {"reason": reason, "review_on": review_on.isoformat()}, []
+
+
+def _guard_release(well, data, actor):
+    well.review_on = None
+    return {"reason": _text(data, "reason", _("reason"))}, []
+
+
+def _guard_reactivate(well, data, actor):
+    reason = _text(data, "reason", _("reason"))
+    event_data = {"reason": reason}
+    inspection_id = data.get("inspection")
+    if inspection_id not in (None, ""):
+        try:
+            inspection = Inspection.objects.get(pk=int(inspection_id), well=well)
+        except (Inspection.DoesNotExist, TypeError, ValueError):
+            raise WorkflowError(_("That inspection is not one of this well's."), field="inspection") from None
+        event_data["inspection"] = inspection.pk
+    well.enforced = False
+    return event_data, []
+
+
+def _guard_escalate(well, data, actor):
+    reason = _text(data, "reason", _("reason"))
+    if well.enforced:
+        raise WorkflowError(_("Closure of this well is already being enforced."))
+    if well.comply_by is None or well.comply_by >= timezone.localdate():
+        raise WorkflowError(_("The owner still has until the comply-by date; enforcement is possible only after it."))
+    well.enforced = True
+    return {"reason": reason, "comply_by": well.comply_by.isoformat()}, []
+
+
+def _guard_revert(well, data, actor):
+    reason = _text(data, "reason", _("reason"))
+    undone = _last_undoable_event(well)
+    if undone is None:
+        raise WorkflowError(_("There is no action to revert."))
+    for field, (old, _new) in undone.changes.items():
+        if field in TRACKED_FIELDS:
+            setattr(well, field, _from_json(field, old))
+    return {"reason": reason, "reverted_event": undone.pk, "reverted_action": undone.action}, []
+
+
+def _last_undoable_event(well):
+    """The newest action not already undone: each revert undoes one earlier
+    action, so reverting twice steps back twice."""
+    pending_reverts = 0
+    for event in well.events.order_by("-created_at", "-pk"):
+        if event.action == Action.REVERT:
+            pending_reverts += 1
+        elif pending_reverts:
+            pending_reverts -= 1
+        else:
+            return event
+    return None
+
+
+_GUARDS = {
+    Action.NOTIFY: _guard_notify,
+    Action.REVOKE_LICENSE: _guard_revoke_license,
+    Action.DISCONNECT: _guard_disconnect,
+    Action.SEAL: _guard_seal,
+    Action.ACCEPT: _guard_accept,
+    Action.RETAIN: _guard_retain,
+    Action.RELEASE: _guard_release,
+    Action.REACTIVATE: _guard_reactivate,
+    Action.ESCALATE: _guard_escalate,
+    Action.REVERT: _guard_revert,
+}
+
+
+# Field readers -----------------------------------------------------------
+
+
+def _text(data, name, label):
+    value = data.get(name)
+    value = "" if value is None else str(value).strip()
+    if not value:
+        raise WorkflowError(_("Fill in the %(field)s.") % {"field": label}, field=name)
+    if len(value) > 500:
+        raise WorkflowError(_("The %(field)s is too long (500 characters at most).") % {"field": label}, field=name)
+    return value
+
+
+def _date(data, name, label):
+    value = data.get(name)
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if value in (None, ""):
+        raise WorkflowError(_("Fill in the %(field)s.") % {"field": label}, field=name)
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise WorkflowError(
+            _("The %(field)s must be a date written YYYY-MM-DD.") % {"field": label}, field=name
+        ) from None
+
+
+def _past_date(data, name, label):
+    value = _date(data, name, label)
+    if value > timezone.localdate():
+        raise WorkflowError(_("The %(field)s cannot be in the future.") % {"field": label}, field=name)
+    return value
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _from_json(field, value):
+    if field in ("comply_by", "review_on") and value is not None:
+        return datetime.date.fromisoformat(value)
+    return value

@@ -1,0 +1,48 @@
+"""Checking uploaded evidence: a file is what its bytes say, not its name."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from wells.models import Attachment
+
+# Magic numbers of the formats evidence may take.
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"%PDF-", "application/pdf"),
+)
+
+
+def sniff_content_type(upload):
+    """The content type the file's first bytes show, or None."""
+    head = upload.read(16)
+    upload.seek(0)
+    for signature, content_type in _SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    return None
+
+
+def check_upload(upload):
+    """Refuse an empty, oversize or unsupported file; return its real
+    content type."""
+    if upload is None or not upload.size:
+        raise ValidationError(_("The file is empty."), code="empty")
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            _("The file is %(size)s; the limit is %(limit)s.")
+            % {"size": filesizeformat(upload.size), "limit": filesizeformat(settings.ATTACHMENT_MAX_BYTES)},
+            code="too_large",
+        )
+    content_type = sniff_content_type(upload)
+    if content_type is None:
+        raise ValidationError(_("Only JPEG, PNG and PDF files are accepted."), code="unsupported")
+    return content_type
+
+
+def store_attachment(*, well, kind, upload, uploaded_by):
+    """Check an upload and save it as evidence for ``well``."""
+    content_type = check_upload(upload)
+    return Attachment.store(well=well, kind=kind, upload=upload, content_type=content_type, uploaded_by=uploaded_by)

@@ -100,8 +100,10 @@ TRANSITIONS = {
 ACTION_ROLES = {
     Action.NOTIFY: BUREAU_ROLES | {Role.TOWNSHIP_OFFICER},
     Action.REVOKE_LICENSE: BUREAU_ROLES,
-    Action.DISCONNECT: BUREAU_ROLES | {Role.TOWNSHIP_OFFICER},
-    Action.SEAL: BUREAU_ROLES | {Role.TOWNSHIP_OFFICER},
+    # A member unit (grid company, investment company) takes these only
+    # where it holds the open task of that step: the tasks app checks it.
+    Action.DISCONNECT: BUREAU_ROLES | {Role.TOWNSHIP_OFFICER, Role.UNIT_MEMBER},
+    Action.SEAL: BUREAU_ROLES | {Role.TOWNSHIP_OFFICER, Role.UNIT_MEMBER},
     Action.ACCEPT: BUREAU_ROLES,
     Action.RETAIN: BUREAU_ROLES,
     Action.RELEASE: BUREAU_ROLES,

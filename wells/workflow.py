@@ -8,12 +8,13 @@ can read.
 """
 
 import datetime
+import re
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wells.choices import ACTION_ROLES, TRANSITIONS, Action, AttachmentKind, Status
+from wells.choices import ACTION_ROLES, TRANSITIONS, Action, AttachmentKind, InspectionResult, Status
 from wells.models import Attachment, Inspection, Well, WellEvent
 
 
@@ -39,10 +40,31 @@ class WorkflowError(Exception):
 TRACKED_FIELDS = ("status", "enforced", "comply_by", "review_on")
 
 
+# Apps built on the wells (the tasks app) add their refusals and follow-ups
+# from their AppConfig.ready: wells may not import them (DESIGN §2).
+_CHECKS = []
+_FOLLOW_UPS = []
+
+
+def extend(*, check=None, follow=None):
+    """Run ``check(well, action, actor, data)`` under the row lock before
+    every action that passed the scope, role, version and state checks (it
+    refuses by raising :class:`WorkflowError`), and ``follow(well, event)``
+    after every successful action, in the same transaction. Registering a
+    function again keeps one copy."""
+    if check is not None and check not in _CHECKS:
+        _CHECKS.append(check)
+    if follow is not None and follow not in _FOLLOW_UPS:
+        _FOLLOW_UPS.append(follow)
+
+
 def available_actions(well, user):
     """The actions this user may try on this well in its current state
-    (the buttons a page shows). The guard may still refuse them."""
-    role = user.role
+    (the buttons a page shows): none on a well outside the user's scope, and
+    none that the well's own fields already rule out. The guard may still
+    refuse them (a seal without a photo, a domestic well without its
+    replacement supply)."""
+    role = getattr(user, "role", None)
     actions = []
     for action, (sources, _target) in TRANSITIONS.items():
         if role in ACTION_ROLES[action] and well.status in sources:
@@ -50,9 +72,13 @@ def available_actions(well, user):
                 continue
             if action == Action.REVOKE_LICENSE and not well.license_no:
                 continue
-            if action == Action.REVERT and not well.events.exists():
+            if action == Action.ESCALATE and (well.enforced or not _comply_by_passed(well)):
+                continue
+            if action == Action.REVERT and _last_undoable_event(well) is None:
                 continue
             actions.append(Action(action))
+    if actions and not Well.objects.visible_to(user).filter(pk=well.pk).exists():
+        return []
     return actions
 
 
@@ -97,6 +123,9 @@ def perform(well, action, *, actor, data=None, version=None):
                 % {"action": action.label, "status": locked.get_status_display()}
             )
 
+        for check in _CHECKS:
+            check(locked, action, actor, data)
+
         before = {field: getattr(locked, field) for field in TRACKED_FIELDS}
         guard = _GUARDS[action]
         event_data, linked = guard(locked, data, actor)
@@ -123,6 +152,8 @@ def perform(well, action, *, actor, data=None, version=None):
         )
         if linked:
             Attachment.objects.filter(pk__in=[a.pk for a in linked]).update(event=event)
+        for follow in _FOLLOW_UPS:
+            follow(locked, event)
     return locked
 
 
@@ -134,7 +165,7 @@ def perform(well, action, *, actor, data=None, version=None):
 
 def _guard_notify(well, data, actor):
     notice_no = _text(data, "notice_no", _("notice number"))
-    served_on = _past_date(data, "served_on", _("date served"))
+    served_on = read_past_date(data, "served_on", _("date served"))
     comply_by = _date(data, "comply_by", _("comply-by date"))
     if comply_by < served_on:
         raise WorkflowError(_("The comply-by date cannot be before the date served."), field="comply_by")
@@ -147,14 +178,14 @@ def _guard_revoke_license(well, data, actor):
     if not well.license_no:
         raise WorkflowError(_("This well has no abstraction licence to revoke."))
     revocation_no = _text(data, "revocation_no", _("revocation document number"))
-    revoked_on = _past_date(data, "revoked_on", _("revocation date"))
+    revoked_on = read_past_date(data, "revoked_on", _("revocation date"))
     return {"revocation_no": revocation_no, "revoked_on": revoked_on.isoformat(), "license_no": well.license_no}, []
 
 
 def _guard_disconnect(well, data, actor):
     if well.status == Status.NOTIFIED and well.license_no:
         raise WorkflowError(_("Revoke the abstraction licence before cutting the power of a licensed well."))
-    disconnected_on = _past_date(data, "disconnected_on", _("disconnection date"))
+    disconnected_on = read_past_date(data, "disconnected_on", _("disconnection date"))
     if well.has_domestic_use:
         if well.supply_connected_on is None:
             raise WorkflowError(
@@ -171,7 +202,7 @@ def _guard_disconnect(well, data, actor):
 
 
 def _guard_seal(well, data, actor):
-    sealed_on = _past_date(data, "sealed_on", _("sealing date"))
+    sealed_on = read_past_date(data, "sealed_on", _("sealing date"))
     method = _text(data, "method", _("sealing method"))
     ids = data.get("attachments") or []
     if not isinstance(ids, list | tuple):
@@ -189,7 +220,7 @@ def _guard_seal(well, data, actor):
 
 
 def _guard_accept(well, data, actor):
-    accepted_on = _past_date(data, "accepted_on", _("acceptance date"))
+    accepted_on = read_past_date(data, "accepted_on", _("acceptance date"))
     inspectors = _text(data, "inspectors", _("inspectors"))
     return {"accepted_on": accepted_on.isoformat(), "inspectors": inspectors}, []
 
@@ -215,6 +246,8 @@ def _guard_reactivate(well, data, actor):
             inspection = Inspection.objects.get(pk=int(inspection_id), well=well)
         except (Inspection.DoesNotExist, TypeError, ValueError):
             raise WorkflowError(_("That inspection is not one of this well's."), field="inspection") from None
+        if inspection.result != InspectionResult.IN_USE:
+            raise WorkflowError(_("That inspection did not find the well in use."), field="inspection")
         event_data["inspection"] = inspection.pk
     well.enforced = False
     return event_data, []
@@ -224,10 +257,14 @@ def _guard_escalate(well, data, actor):
     reason = _text(data, "reason", _("reason"))
     if well.enforced:
         raise WorkflowError(_("Closure of this well is already being enforced."))
-    if well.comply_by is None or well.comply_by >= timezone.localdate():
+    if not _comply_by_passed(well):
         raise WorkflowError(_("The owner still has until the comply-by date; enforcement is possible only after it."))
     well.enforced = True
     return {"reason": reason, "comply_by": well.comply_by.isoformat()}, []
+
+
+def _comply_by_passed(well):
+    return well.comply_by is not None and well.comply_by < timezone.localdate()
 
 
 def _guard_revert(well, data, actor):
@@ -238,21 +275,30 @@ def _guard_revert(well, data, actor):
     for field, (old, _new) in undone.changes.items():
         if field in TRACKED_FIELDS:
             setattr(well, field, _from_json(field, old))
+    # The state before the action is on the event itself, also for events
+    # recorded without their changes (loaded from elsewhere).
+    well.status = undone.from_status
     return {"reason": reason, "reverted_event": undone.pk, "reverted_action": undone.action}, []
 
 
-def _last_undoable_event(well):
-    """The newest action not already undone: each revert undoes one earlier
-    action, so reverting twice steps back twice."""
-    pending_reverts = 0
-    for event in well.events.order_by("-created_at", "-pk"):
+def effective_events(well):
+    """The well's actions that still stand, oldest first: every event but the
+    reverts and the actions they undid. Each revert undoes the newest action
+    still standing, so reverting twice steps back twice. Ordered by id, not
+    by time: the well's row lock orders its events, a server's clock may not."""
+    standing = []
+    for event in well.events.order_by("pk"):
         if event.action == Action.REVERT:
-            pending_reverts += 1
-        elif pending_reverts:
-            pending_reverts -= 1
+            if standing:
+                standing.pop()
         else:
-            return event
-    return None
+            standing.append(event)
+    return standing
+
+
+def _last_undoable_event(well):
+    standing = effective_events(well)
+    return standing[-1] if standing else None
 
 
 _GUARDS = {
@@ -271,6 +317,8 @@ _GUARDS = {
 
 # Field readers -----------------------------------------------------------
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
 
 def _text(data, name, label):
     value = data.get(name)
@@ -285,20 +333,26 @@ def _text(data, name, label):
 def _date(data, name, label):
     value = data.get(name)
     if isinstance(value, datetime.datetime):
-        return value.date()
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
     if isinstance(value, datetime.date):
         return value
-    if value in (None, ""):
+    value = "" if value is None else str(value).strip()
+    if not value:
         raise WorkflowError(_("Fill in the %(field)s.") % {"field": label}, field=name)
     try:
-        return datetime.date.fromisoformat(str(value).strip())
+        # fromisoformat alone would also take 20230601 and 2023-W22-4.
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        return datetime.date.fromisoformat(value)
     except ValueError:
         raise WorkflowError(
             _("The %(field)s must be a date written YYYY-MM-DD.") % {"field": label}, field=name
         ) from None
 
 
-def _past_date(data, name, label):
+def read_past_date(data, name, label):
+    """Read the date of something done: ISO ``YYYY-MM-DD``, not after today
+    in Shanghai. Refuses naming the field ``name``, described as ``label``."""
     value = _date(data, name, label)
     if value > timezone.localdate():
         raise WorkflowError(_("The %(field)s cannot be in the future.") % {"field": label}, field=name)

@@ -1,2 +1,107 @@
+"""Users and units in the admin. Only a bureau administrator holds the user
+permissions (accounts/apps.py ROLE_PERMISSIONS), and even they cannot hand
+out superuser status or single permissions: a person's rights come from
+their one role group."""
 
-# Register your models here.
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+from accounts.models import Unit, User
+
+_ONE_ROLE_HELP = _("The user's role. Choose one: a user with several roles is treated as the most powerful of them.")
+
+
+def _check_one_role(form):
+    groups = form.cleaned_data.get("groups")
+    if groups is not None and len(groups) > 1:
+        form.add_error("groups", ValidationError(_("Choose one role for a user."), code="several_roles"))
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username",)
+
+    def clean(self):
+        cleaned = super().clean()
+        _check_one_role(self)
+        return cleaned
+
+
+class UserEditForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+    def clean(self):
+        cleaned = super().clean()
+        _check_one_role(self)
+        return cleaned
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ("name", "short_name", "kind")
+    list_filter = ("kind",)
+    search_fields = ("name", "short_name")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Person"), {"fields": ("display_name", "first_name", "last_name", "email")}),
+        (_("Unit and role"), {"fields": ("unit", "groups")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "usable_password", "password1", "password2"),
+            },
+        ),
+        (_("Person, unit and role"), {"fields": ("display_name", "unit", "groups", "is_staff")}),
+    )
+    list_display = ("username", "display_name", "unit", "role_display", "is_active", "last_login")
+    list_filter = ("groups", "unit__kind", "is_active")
+    search_fields = ("username", "display_name", "first_name", "last_name", "email", "unit__name")
+    list_select_related = ("unit",)
+    autocomplete_fields = ("unit",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups":
+            field.help_text = _ONE_ROLE_HELP
+        return field
+
+    def get_changeform_initial_data(self, request):
+        # Everyone signs in through the admin's login page.
+        return {"is_staff": True, **super().get_changeform_initial_data(request)}
+
+    @admin.display(description=_("role"))
+    def role_display(self, obj):
+        labels = dict(Role.choices)
+        return "、".join(str(labels.get(group.name, group.name)) for group in obj.groups.all())
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+    def has_change_permission(self, request, obj=None):
+        # A bureau administrator does not manage the superusers above them.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)

@@ -1,2 +1,537 @@
+"""The admin: the bureau's working tool for the ledger.
 
-# Register your models here.
+Every admin here reaches wells through ``Well.objects.visible_to`` (records
+of a well through the wells the user sees), so each role sees its scope and
+an object outside it answers 404. The lifecycle is never edited: ``status``
+and its companions are read-only, events cannot be added, changed or
+deleted, and each action is a page that calls :func:`wells.workflow.perform`.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+from wells.choices import ACTION_ROLES, Action, AttachmentKind, Use
+from wells.forms import ActionForm, AttachmentUploadForm, InspectionAdminForm
+from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
+from wells.uploads import store_attachment
+from wells.workflow import WorkflowError, available_actions, perform
+
+# Changed only by wells.workflow.perform.
+LIFECYCLE_FIELDS = ("status", "version", "enforced", "comply_by", "review_on")
+# What a township officer may correct on the wells of their own unit.
+OFFICER_FIELDS = frozenset({"supply_connected_on", "responsible_person", "lat", "lng", "note"})
+
+
+class NotFoundOutsideScopeMixin:
+    """Answer 404 for an object the user may not see, where Django's admin
+    would redirect to the index with a message that the object exists."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(gettext("No such %(name)s.") % {"name": self.opts.verbose_name})
+        return obj
+
+
+class WellRecordAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
+    """An admin for records that belong to a well: it reaches them only
+    through the wells the user may see."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(well__in=Well.objects.visible_to(request.user))
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInlineMixin:
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(well__in=Well.objects.visible_to(request.user))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def download_link(attachment):
+    url = reverse("wells:attachment-download", args=[attachment.pk])
+    return format_html('<a href="{}">{}</a>', url, attachment.original_name)
+
+
+class WellEventInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = WellEvent
+    fields = readonly_fields = ("created_at", "action", "from_status", "to_status", "actor_name", "note", "data")
+    ordering = ("-created_at", "-pk")
+    verbose_name_plural = _("History")
+
+
+class AttachmentInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Attachment
+    fields = readonly_fields = ("kind", "download", "size_display", "uploaded_by", "uploaded_at", "event_action")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by", "event")
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return download_link(obj)
+
+    @admin.display(description=_("size"))
+    def size_display(self, obj):
+        return filesizeformat(obj.size)
+
+    @admin.display(description=_("action"))
+    def event_action(self, obj):
+        return obj.event.get_action_display() if obj.event_id else ""
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.overdue()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=Well.objects.overdue().values("pk"))
+        return queryset
+
+
+@admin.register(Well)
+class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
+    list_display = (
+        "code",
+        "owner_name",
+        "township",
+        "village",
+        "responsible_unit",
+        "category",
+        "status",
+        "deadline",
+        "overdue",
+        "enforced",
+    )
+    list_filter = (
+        ("campaign", admin.RelatedOnlyFieldListFilter),
+        "status",
+        "category",
+        ("responsible_unit", admin.RelatedOnlyFieldListFilter),
+        OverdueFilter,
+    )
+    search_fields = ("code", "owner_name", "village")
+    list_select_related = ("township", "responsible_unit")
+    # The full count is one more query over the whole scope on every page.
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["serve_closure_notice"]
+    inlines = [AttachmentInline, WellEventInline]
+    fieldsets = (
+        (None, {"fields": ("code", "campaign", "category")}),
+        (_("Owner"), {"fields": ("owner_name", "owner_kind")}),
+        (_("Location"), {"fields": ("township", "village", "lat", "lng", "zone")}),
+        (_("The well"), {"fields": ("uses", "depth_m", "license_no", "meter_no", "supply_connected_on")}),
+        (_("Responsibility"), {"fields": ("responsible_unit", "responsible_person", "deadline")}),
+        (_("Lifecycle"), {"fields": LIFECYCLE_FIELDS}),
+        (None, {"fields": ("note", "created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request):
+        queryset = Well.objects.visible_to(request.user)
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    # Columns and read-only displays ---------------------------------------
+
+    @admin.display(boolean=True, description=_("overdue"))
+    def overdue(self, obj):
+        return obj.is_overdue
+
+    @admin.display(description=_("uses"))
+    def uses_display(self, obj):
+        labels = dict(Use.choices)
+        return "、".join(str(labels.get(code, code)) for code in obj.uses)
+
+    # Who may edit what ----------------------------------------------------
+
+    def _editable_fields(self, request, obj):
+        if obj is None and not self.has_add_permission(request):
+            return frozenset()
+        if obj is not None and not self.has_change_permission(request, obj):
+            return frozenset()
+        if request.user.role == Role.TOWNSHIP_OFFICER:
+            return OFFICER_FIELDS
+        return None  # every fact
+
+    def get_fieldsets(self, request, obj=None):
+        editable = self._editable_fields(request, obj)
+        if editable is None or "uses" in editable:
+            return self.fieldsets
+        # The list of codes shows as "-" in Django's read-only display; show
+        # the labels instead.
+        return tuple(
+            (name, {**options, "fields": tuple("uses_display" if f == "uses" else f for f in options["fields"])})
+            for name, options in self.fieldsets
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = self._editable_fields(request, obj)
+        fields = helpers.flatten_fieldsets(self.get_fieldsets(request, obj))
+        always = {*LIFECYCLE_FIELDS, "created_at", "updated_at", "uses_display"}
+        return [f for f in fields if f in always or (editable is not None and f not in editable)]
+
+    def has_delete_permission(self, request, obj=None):
+        # Wells are never deleted here; archiving comes with its own rules.
+        return False
+
+    def has_notify_permission(self, request):
+        return request.user.role in ACTION_ROLES[Action.NOTIFY]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+            return
+        # Write only what the form changed: a lifecycle action taken while
+        # this form was open must not be overwritten with what it read.
+        changed = [name for name in form.changed_data if name in {f.name for f in obj._meta.concrete_fields}]
+        if changed:
+            obj.save(update_fields=[*changed, "updated_at"])
+
+    # The well's page: actions and uploads ----------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["lifecycle_actions"] = [
+                (action, self._url("action", obj.pk, action.value)) for action in available_actions(obj, request.user)
+            ]
+            if request.user.has_perm("wells.add_attachment"):
+                context["upload_form"] = AttachmentUploadForm()
+                context["upload_url"] = self._url("upload", obj.pk)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/action/<str:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name="{}_{}_action".format(*info),
+            ),
+            path(
+                "<path:object_id>/upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="{}_{}_upload".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _url(self, name, *args):
+        info = self.opts.app_label, self.opts.model_name, name
+        return reverse("admin:{}_{}_{}".format(*info), args=args, current_app=self.admin_site.name)
+
+    def _well_for(self, request, object_id):
+        well = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request, well):
+            raise PermissionDenied
+        return well
+
+    def action_view(self, request, object_id, action):
+        """One lifecycle action on one well: a form with the action's fields
+        that calls :func:`wells.workflow.perform`."""
+        well = self._well_for(request, object_id)
+        try:
+            action = Action(action)
+        except ValueError:
+            raise Http404(gettext("No such action.")) from None
+        if request.user.role not in ACTION_ROLES[action]:
+            raise PermissionDenied
+        change_url = self._url("change", well.pk)
+
+        if request.method == "POST":
+            form = ActionForm(request.POST, request.FILES, action=action, well=well)
+            if form.is_valid():
+                try:
+                    well = self._perform(request, well, form)
+                except WorkflowError as error:
+                    if error.code == WorkflowError.FORBIDDEN:
+                        raise PermissionDenied from error
+                    if error.code == WorkflowError.NOT_FOUND:
+                        raise Http404(error.message) from error
+                    form.add_workflow_error(error)
+                    if error.code == WorkflowError.STALE:
+                        well = self.get_object(request, str(well.pk))
+                        form.refresh_version(well.version)
+                        form.add_error(
+                            None, gettext("The well is shown below as it is now. Check it, then submit again.")
+                        )
+                except ValidationError as error:  # an uploaded photo was refused
+                    form.add_error("photos", error)
+                else:
+                    self.message_user(
+                        request,
+                        gettext("“%(action)s” is recorded: the well is now “%(status)s”.")
+                        % {"action": action.label, "status": well.get_status_display()},
+                        messages.SUCCESS,
+                    )
+                    return redirect(change_url)
+        else:
+            if action not in available_actions(well, request.user):
+                self.message_user(
+                    request,
+                    gettext("“%(action)s” is not possible for this well now (it is “%(status)s”).")
+                    % {"action": action.label, "status": well.get_status_display()},
+                    messages.WARNING,
+                )
+                return redirect(change_url)
+            form = ActionForm(action=action, well=well)
+
+        return self._render_well_form(request, well, form, title=action.label, submit=action.label)
+
+    def _perform(self, request, well, form):
+        """Store the uploaded photos and take the action in one transaction;
+        if the action is refused, neither the rows nor the files are kept."""
+        stored = []
+        try:
+            with transaction.atomic():
+                for upload in form.uploads:
+                    stored.append(
+                        store_attachment(well=well, kind=AttachmentKind.PHOTO, upload=upload, uploaded_by=request.user)
+                    )
+                return perform(
+                    well,
+                    form.action,
+                    actor=request.user,
+                    data=form.workflow_data(stored),
+                    version=form.cleaned_data["version"],
+                )
+        except BaseException:
+            for attachment in stored:
+                attachment.file.delete(save=False)
+            raise
+
+    def upload_view(self, request, object_id):
+        """Evidence for a well, stored through :func:`wells.uploads.store_attachment`."""
+        well = self._well_for(request, object_id)
+        if not request.user.has_perm("wells.add_attachment"):
+            raise PermissionDenied
+        form = AttachmentUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                attachment = store_attachment(
+                    well=well,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    uploaded_by=request.user,
+                )
+            except ValidationError as error:
+                form.add_error("file", error)
+            else:
+                self.message_user(
+                    request,
+                    gettext("“%(name)s” is attached to the well.") % {"name": attachment.original_name},
+                    messages.SUCCESS,
+                )
+                return redirect(self._url("change", well.pk))
+        return self._render_well_form(request, well, form, title=gettext("Upload an attachment"), submit=_("Upload"))
+
+    def _render_well_form(self, request, well, form, *, title, submit):
+        visible = [field.name for field in form.visible_fields()]
+        adminform = helpers.AdminForm(form, [(None, {"fields": visible})], {}, model_admin=self)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": str(well),
+            "opts": self.opts,
+            "original": well,
+            "uses_display": self.uses_display(well),
+            "form": form,
+            "adminform": adminform,
+            "media": self.media + adminform.media,
+            "submit_label": submit,
+            "change_url": self._url("change", well.pk),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/wells/well/well_form.html", context)
+
+    # Bulk action ------------------------------------------------------------
+
+    @admin.action(description=_("Serve closure notice to the selected wells"), permissions=["notify"])
+    def serve_closure_notice(self, request, queryset):
+        """Ask for the notice once, then serve it on every selected well in
+        one transaction: if any well is refused, none is changed."""
+        wells = list(queryset.select_related("township", "responsible_unit"))
+        form = ActionForm(request.POST if "apply" in request.POST else None, action=Action.NOTIFY)
+        refused = []
+        if form.is_bound and form.is_valid():
+            with transaction.atomic():
+                for well in wells:
+                    try:
+                        perform(well, Action.NOTIFY, actor=request.user, data=form.workflow_data())
+                    except WorkflowError as error:
+                        refused.append((well, error.message))
+                if refused:
+                    transaction.set_rollback(True)
+            if not refused:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "The closure notice is served on %(count)d well.",
+                        "The closure notice is served on %(count)d wells.",
+                        len(wells),
+                    )
+                    % {"count": len(wells)},
+                    messages.SUCCESS,
+                )
+                return None
+        adminform = helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}, model_admin=self)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Serve closure notice"),
+            "opts": self.opts,
+            "wells": wells,
+            "refused": refused,
+            "form": form,
+            "adminform": adminform,
+            "media": self.media + adminform.media,
+            "action_name": "serve_closure_notice",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/wells/well/bulk_notify.html", context)
+
+
+@admin.register(WellEvent)
+class WellEventAdmin(WellRecordAdmin):
+    """The history, read-only for everyone: events are written only by the
+    workflow."""
+
+    list_display = ("created_at", "well", "action", "from_status", "to_status", "actor_name")
+    list_filter = ("action", "to_status")
+    search_fields = ("well__code", "actor_name", "note")
+    list_select_related = ("well",)
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+    fields = readonly_fields = (
+        "well",
+        "action",
+        "from_status",
+        "to_status",
+        "actor_name",
+        "created_at",
+        "note",
+        "data",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(WellRecordAdmin):
+    """Evidence, read-only: uploads go through the well's page, downloads
+    through the scope-checked view."""
+
+    list_display = ("original_name", "well", "kind", "download", "size_display", "uploaded_by", "uploaded_at")
+    list_filter = ("kind",)
+    search_fields = ("well__code", "original_name")
+    list_select_related = ("well", "uploaded_by")
+    show_full_result_count = False
+    fields = readonly_fields = (
+        "well",
+        "kind",
+        "download",
+        "content_type",
+        "size_display",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+        "event",
+        "inspection",
+    )
+
+    @admin.display(description=_("download"))
+    def download(self, obj):
+        return download_link(obj)
+
+    @admin.display(description=_("size"))
+    def size_display(self, obj):
+        return filesizeformat(obj.size)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Inspection)
+class InspectionAdmin(WellRecordAdmin):
+    form = InspectionAdminForm
+    list_display = ("inspected_on", "well", "result", "inspector_name")
+    list_filter = ("result",)
+    search_fields = ("well__code", "inspector_name", "note")
+    list_select_related = ("well",)
+    show_full_result_count = False
+    readonly_fields = ("inspector_name", "created_at")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "well":
+            kwargs["queryset"] = Well.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        return {"inspected_on": timezone.localdate(), **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.inspector = request.user
+            obj.inspector_name = str(request.user)[:150]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Township)
+class TownshipAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "government")
+    list_select_related = ("government",)
+    search_fields = ("code", "name")
+
+
+class PhaseInline(admin.TabularInline):
+    model = Phase
+    extra = 0
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "notice_no", "issued_on", "deadline", "lead_unit")
+    list_select_related = ("lead_unit",)
+    search_fields = ("name", "notice_no")
+    inlines = [PhaseInline]

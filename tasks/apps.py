@@ -1,8 +1,60 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+# The permissions of this app's models that each role holds.
+ROLE_PERMISSIONS = {
+    "bureau_admin": [
+        "view_task",
+        "view_duty",
+        "add_duty",
+        "change_duty",
+        "view_campaignsettings",
+        "change_campaignsettings",
+        "view_publicityrecord",
+        "add_publicityrecord",
+        "change_publicityrecord",
+        "view_monitoringwell",
+        "add_monitoringwell",
+        "change_monitoringwell",
+        "view_groundwaterreading",
+        "add_groundwaterreading",
+        "change_groundwaterreading",
+    ],
+    "bureau_staff": [
+        "view_task",
+        "view_duty",
+        "view_campaignsettings",
+        "view_publicityrecord",
+        "add_publicityrecord",
+        "change_publicityrecord",
+        "view_monitoringwell",
+        "view_groundwaterreading",
+        "add_groundwaterreading",
+        "change_groundwaterreading",
+    ],
+    "township_officer": ["view_task", "view_duty", "view_publicityrecord", "add_publicityrecord"],
+    "unit_member": ["view_task", "view_duty", "view_publicityrecord", "add_publicityrecord"],
+    "leader": ["view_task", "view_duty", "view_publicityrecord", "view_monitoringwell", "view_groundwaterreading"],
+}
+
+
+def grant_role_permissions(sender, **kwargs):
+    from accounts.roles import grant
+
+    grant("tasks", ROLE_PERMISSIONS)
 
 
 class TasksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "tasks"
     verbose_name = _("Work ledger")
+
+    def ready(self):
+        from tasks.services import check_action, follow_action
+        from wells.workflow import extend
+
+        # The work ledger refuses what the plan forbids and keeps the tasks
+        # in step with each lifecycle action, in the action's transaction.
+        extend(check=check_action, follow=follow_action)
+        post_migrate.connect(grant_role_permissions, sender=self)

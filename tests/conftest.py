@@ -82,3 +82,13 @@ def well(zhongshan, campaign):
 def other_well(ningbian, campaign):
     """A well of 宁边路街道: outside the 中山路 officer's scope."""
     return WellFactory(township=ningbian, campaign=campaign)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 costs ~0.3 s a persona; tests need no strong hashes. PBKDF2
+    stays second so the demo users' stored hashes still verify."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]

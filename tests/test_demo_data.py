@@ -7,6 +7,7 @@ from collections import Counter
 from io import StringIO
 
 import pytest
+from django.conf import global_settings
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
@@ -185,7 +186,9 @@ def test_every_demo_well_passes_model_validation(demo):
         ("leader", Role.LEADER, "昌吉市水利局"),
     ],
 )
-def test_demo_users_sign_in_with_the_demo_password_and_hold_their_role(demo, username, role, unit):
+def test_demo_users_sign_in_with_the_demo_password_and_hold_their_role(demo, settings, username, role, unit):
+    # The production hashers: the fixture must hold real PBKDF2 hashes.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     user = authenticate(username=username, password="demo-pass-2022")
     assert user is not None
     assert user.role == role

@@ -18,12 +18,6 @@ DEADLINE = datetime.date(2023, 11, 30)
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords play no part here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def clock(time_machine):
     """Five days past the deadline, mid-morning in Shanghai."""
     time_machine.move_to(datetime.datetime(2023, 12, 5, 10, 0, tzinfo=SHANGHAI))

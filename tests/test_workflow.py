@@ -77,13 +77,6 @@ def clock(time_machine):
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords play no part here; PBKDF2 would spend most of
-    the run hashing them."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def english():
     """The assertions read the English source messages, whatever catalogue
     the default language has."""

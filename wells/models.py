@@ -94,6 +94,7 @@ class Phase(models.Model):
     name = models.CharField(_("name"), max_length=50)
     deadline = models.DateField(_("deadline"))
     description = models.TextField(_("description"), blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("phase")
@@ -103,6 +104,13 @@ class Phase(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def state(self):
+        """``done``, ``overdue`` or ``pending``, for the milestone list."""
+        if self.completed_on:
+            return "done"
+        return "overdue" if self.deadline < timezone.localdate() else "pending"
 
 
 class WellQuerySet(models.QuerySet):

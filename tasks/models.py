@@ -1,0 +1,217 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Unit
+from tasks.choices import NotificationKind, PublicityKind, Step, TaskStatus
+from wells.models import Attachment, Campaign, Township, Well, WellEvent
+
+
+class CampaignSettings(models.Model):
+    """The rhythm of a campaign's work ledger: when reminders start, when an
+    overdue task goes up to the bureau, how often a closed well is revisited."""
+
+    campaign = models.OneToOneField(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="work_settings"
+    )
+    remind_days_before = models.PositiveSmallIntegerField(_("remind days before the due date"), default=7)
+    escalate_after_days = models.PositiveSmallIntegerField(_("escalate after days overdue"), default=7)
+    inspection_period_days = models.PositiveSmallIntegerField(_("inspection period (days)"), default=90)
+
+    class Meta:
+        verbose_name = _("work ledger settings")
+        verbose_name_plural = _("work ledger settings")
+
+    def __str__(self):
+        return str(self.campaign)
+
+
+class Duty(models.Model):
+    """Which unit owns which step of every well of a campaign (the plan's
+    附件1). An empty unit means the well's own responsible unit — the
+    township or street that carries out the closure."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="duties")
+    step = models.CharField(_("step"), max_length=20, choices=Step.choices)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, null=True, blank=True, related_name="duties_owned"
+    )
+    days_before_deadline = models.PositiveSmallIntegerField(
+        _("due days before the well's deadline"),
+        default=0,
+        help_text=_("The task falls due this many days before the well's deadline."),
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("duty")
+        verbose_name_plural = _("duties")
+        ordering = ["campaign", "days_before_deadline"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "step"], name="duty_step_unique_per_campaign")]
+
+    def __str__(self):
+        return f"{self.get_step_display()} · {self.unit or _('responsible unit')}"
+
+
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Tasks of the wells this user sees; a member unit sees only its own."""
+        tasks = self.filter(well__in=Well.objects.visible_to(user))
+        if user.role == "unit_member":
+            tasks = tasks.filter(unit_id=user.unit_id)
+        return tasks
+
+    def open(self):
+        return self.filter(status=TaskStatus.OPEN)
+
+    def overdue(self, today=None):
+        return self.open().filter(due_on__lt=today or timezone.localdate())
+
+
+class Task(models.Model):
+    """One step of one well that one unit must finish by a date. Completed
+    by the lifecycle action of the same step, whoever took it."""
+
+    well = models.ForeignKey(Well, verbose_name=_("well"), on_delete=models.PROTECT, related_name="tasks")
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="tasks")
+    step = models.CharField(_("step"), max_length=20, choices=Step.choices)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("completed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    completed_by_name = models.CharField(_("completed by (name)"), max_length=150, blank=True)
+    event = models.ForeignKey(
+        WellEvent, verbose_name=_("event"), on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+    )
+    evidence = models.ManyToManyField(Attachment, verbose_name=_("evidence"), blank=True, related_name="tasks")
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["well", "step"], condition=Q(status="open"), name="task_one_open_per_well_step"
+            )
+        ]
+        indexes = [models.Index(fields=["unit", "status", "due_on"], name="task_unit_status_due")]
+
+    def __str__(self):
+        return f"{self.well.code} · {self.get_step_display()}"
+
+    @property
+    def is_overdue(self):
+        return self.status == TaskStatus.OPEN and self.due_on is not None and self.due_on < timezone.localdate()
+
+
+class Notification(models.Model):
+    """An in-app message to one person about one task. At most one of each
+    kind per task, person and day: the reminder job may run twice."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    task = models.ForeignKey(
+        Task, verbose_name=_("task"), on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    message = models.TextField(_("message"))
+    sent_on = models.DateField(_("sent on"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "task", "kind", "sent_on"], name="notification_once_a_day")
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self):
+        return self.message[:50]
+
+
+class PublicityRecord(models.Model):
+    """Publicity work (宣传): posts, slogans, handbooks, meetings, counted
+    by unit and date, because the work report states the totals."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="publicity"
+    )
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="publicity")
+    kind = models.CharField(_("kind"), max_length=20, choices=PublicityKind.choices)
+    count = models.PositiveIntegerField(_("count"))
+    held_on = models.DateField(_("date"))
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("publicity record")
+        verbose_name_plural = _("publicity records")
+        ordering = ["-held_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} × {self.count}"
+
+
+class MonitoringWell(models.Model):
+    """A groundwater monitoring well whose level readings show the effect of
+    the closures."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    township = models.ForeignKey(
+        Township,
+        verbose_name=_("township or street"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("monitoring well")
+        verbose_name_plural = _("monitoring wells")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class GroundwaterReading(models.Model):
+    """The depth to the water table at a monitoring well on a day, in
+    metres below ground: a smaller depth is a higher water level."""
+
+    monitoring_well = models.ForeignKey(
+        MonitoringWell, verbose_name=_("monitoring well"), on_delete=models.CASCADE, related_name="readings"
+    )
+    measured_on = models.DateField(_("measured on"))
+    depth_to_water_m = models.DecimalField(_("depth to water (m)"), max_digits=7, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("groundwater reading")
+        verbose_name_plural = _("groundwater readings")
+        ordering = ["monitoring_well", "measured_on"]
+        constraints = [models.UniqueConstraint(fields=["monitoring_well", "measured_on"], name="reading_once_a_day")]
+
+    def __str__(self):
+        return f"{self.monitoring_well_id} {self.measured_on}: {self.depth_to_water_m}"

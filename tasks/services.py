@@ -1,0 +1,209 @@
+"""The work ledger's rules: which tasks a well has, how they follow the
+well's lifecycle, and how a unit completes one.
+
+The lifecycle itself stays in :mod:`wells.workflow`; this module plugs into
+it (see ``TasksConfig.ready``) to refuse what the plan forbids and to keep
+every well's tasks in step after each action."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import Role
+from tasks.choices import STEP_ACTIONS, Step, TaskStatus
+from tasks.models import Duty, Task
+from wells.choices import Action, Status
+from wells.models import Attachment, Well
+from wells.workflow import WorkflowError, effective_events, perform, read_past_date
+
+# Actions after which a well starts a new round of closure work.
+_CYCLE_STARTS = {Action.REACTIVATE, Action.RELEASE}
+
+
+def applicable_steps(well, duties):
+    """The duties that apply to this well: none for a retained well; the
+    licence step only for a licensed well; the replacement supply only for a
+    well with domestic use."""
+    if well.status == Status.RETAINED:
+        return []
+    steps = []
+    for duty in duties:
+        if duty.step == Step.REVOKE_LICENSE and not well.license_no:
+            continue
+        if duty.step == Step.SUPPLY and not well.has_domestic_use:
+            continue
+        steps.append(duty)
+    return steps
+
+
+def due_date(well, duty):
+    if well.deadline is None:
+        return None
+    return well.deadline - timezone.timedelta(days=duty.days_before_deadline)
+
+
+def reconcile(well):
+    """Bring one well's tasks in step with its history: a step done in the
+    current round closes its open task, a reverted step reopens its task, a
+    new round (reactivated, released) opens fresh tasks, and steps that no
+    longer apply are cancelled. Idempotent; returns nothing."""
+    duties = list(Duty.objects.filter(campaign_id=well.campaign_id).select_related("unit"))
+    effective = effective_events(well)
+    effective_ids = {event.pk for event in effective}
+    start = max((i + 1 for i, event in enumerate(effective) if event.action in _CYCLE_STARTS), default=0)
+    done_in_round = {event.action: event for event in effective[start:]}
+    round_started_at = effective[start - 1].created_at if start else None
+
+    tasks = list(well.tasks.all())
+    applicable = {duty.step: duty for duty in applicable_steps(well, duties)}
+    now = timezone.now()
+
+    for task in tasks:
+        if task.status == TaskStatus.OPEN and task.step not in applicable:
+            task.status = TaskStatus.CANCELLED
+            task.save(update_fields=["status"])
+
+    for step, duty in applicable.items():
+        action = STEP_ACTIONS[Step(step)]
+        if action is None:
+            done_event, done = None, well.supply_connected_on is not None
+        else:
+            done_event = done_in_round.get(action)
+            done = done_event is not None
+        of_step = [task for task in tasks if task.step == step]
+        open_task = next((task for task in of_step if task.status == TaskStatus.OPEN), None)
+        if done:
+            if open_task:
+                open_task.status = TaskStatus.DONE
+                open_task.event = done_event
+                open_task.completed_at = done_event.created_at if done_event else now
+                open_task.completed_by_id = done_event.actor_id if done_event else None
+                open_task.completed_by_name = done_event.actor_name if done_event else ""
+                open_task.save(update_fields=["status", "event", "completed_at", "completed_by", "completed_by_name"])
+            continue
+        if open_task:
+            continue
+        undone = [
+            task
+            for task in of_step
+            if task.status == TaskStatus.DONE
+            and (
+                (task.event_id and task.event_id not in effective_ids)
+                or (action is None and (round_started_at is None or task.created_at >= round_started_at))
+            )
+        ]
+        if undone:
+            task = undone[-1]
+            task.status = TaskStatus.OPEN
+            task.event = None
+            task.completed_at = None
+            task.completed_by = None
+            task.completed_by_name = ""
+            task.save(update_fields=["status", "event", "completed_at", "completed_by", "completed_by_name"])
+            continue
+        Task.objects.create(well=well, unit=duty.unit or well.responsible_unit, step=step, due_on=due_date(well, duty))
+
+
+def generate_tasks(wells):
+    """Create the first round of tasks for wells that have none, in bulk."""
+    duties_by_campaign = {}
+    new_tasks = []
+    for well in wells:
+        if well.campaign_id not in duties_by_campaign:
+            duties_by_campaign[well.campaign_id] = list(Duty.objects.filter(campaign_id=well.campaign_id))
+        for duty in applicable_steps(well, duties_by_campaign[well.campaign_id]):
+            new_tasks.append(
+                Task(
+                    well=well,
+                    unit_id=duty.unit_id or well.responsible_unit_id,
+                    step=duty.step,
+                    due_on=due_date(well, duty),
+                )
+            )
+    Task.objects.bulk_create(new_tasks, batch_size=1000)
+    return len(new_tasks)
+
+
+# Workflow extensions -------------------------------------------------------
+
+
+def check_action(well, action, actor, data):
+    """Refusals the work ledger adds to the lifecycle (runs under the row
+    lock, before the change)."""
+    if actor.role == Role.UNIT_MEMBER and not well.tasks.open().filter(step=action, unit_id=actor.unit_id).exists():
+        raise WorkflowError(
+            _("Your unit holds no open task “%(step)s” for this well.") % {"step": Action(action).label},
+            code=WorkflowError.FORBIDDEN,
+        )
+    if action == Action.ACCEPT:
+        sealing = next((e for e in reversed(effective_events(well)) if e.action == Action.SEAL), None)
+        if sealing is not None and sealing.actor_id == actor.pk:
+            raise WorkflowError(
+                _("You recorded the sealing of this well; another person must accept it."),
+                code=WorkflowError.FORBIDDEN,
+            )
+        reconcile(well)
+        pending = list(well.tasks.open().exclude(step=Step.ACCEPT).select_related("unit"))
+        if pending:
+            raise WorkflowError(
+                _("Tasks are still open: %(tasks)s. Acceptance waits until every unit has finished.")
+                % {"tasks": "、".join(f"{task.unit.name}「{task.get_step_display()}」" for task in pending)}
+            )
+
+
+def follow_action(well, event):
+    """Keep the tasks in step after an action (same transaction)."""
+    reconcile(well)
+
+
+def complete_task(task, *, actor, data, version):
+    """Complete ``task`` as ``actor``. A lifecycle step performs its action
+    through the workflow (which then closes the task); the replacement
+    supply records the connection date and its evidence on the well."""
+    if not Task.objects.visible_to(actor).filter(pk=task.pk).exists():
+        raise WorkflowError(_("No such task."), code=WorkflowError.NOT_FOUND)
+    if actor.role == Role.LEADER or (actor.role == Role.UNIT_MEMBER and task.unit_id != actor.unit_id):
+        raise WorkflowError(_("Your role may not complete this task."), code=WorkflowError.FORBIDDEN)
+    if task.status != TaskStatus.OPEN:
+        raise WorkflowError(_("This task is not open."))
+    action = STEP_ACTIONS[Step(task.step)]
+    if action is not None:
+        perform(task.well, action, actor=actor, data=data, version=version)
+        task.refresh_from_db()
+        return task
+    return _record_supply(task, actor=actor, data=data, version=version)
+
+
+def _record_supply(task, *, actor, data, version):
+    with transaction.atomic():
+        well = Well.objects.select_for_update().get(pk=task.well_id)
+        if version is not None and str(version) != str(well.version):
+            raise WorkflowError(
+                _(
+                    "This well was changed by someone else (version %(current)s, you have %(yours)s). "
+                    "Reload it and try again."
+                )
+                % {"current": well.version, "yours": version},
+                code=WorkflowError.STALE,
+                field="version",
+            )
+        connected_on = read_past_date(data, "supply_connected_on", _("date the replacement supply was connected"))
+        ids = data.get("attachments") or []
+        evidence = list(Attachment.objects.filter(well=well, pk__in=ids))
+        if not evidence or len(evidence) != len(set(ids)):
+            raise WorkflowError(
+                _("Attach the evidence of the connection (a photo or the acceptance record of the works)."),
+                field="attachments",
+            )
+        well.supply_connected_on = connected_on
+        well.version += 1
+        well.save(update_fields=["supply_connected_on", "version", "updated_at"])
+        task = Task.objects.select_for_update().get(pk=task.pk)
+        task.status = TaskStatus.DONE
+        task.completed_at = timezone.now()
+        task.completed_by = actor
+        task.completed_by_name = str(actor)[:150]
+        task.note = str(data.get("note") or "")
+        task.save(update_fields=["status", "completed_at", "completed_by", "completed_by_name", "note"])
+        task.evidence.set(evidence)
+    return task

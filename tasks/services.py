@@ -5,15 +5,18 @@ The lifecycle itself stays in :mod:`wells.workflow`; this module plugs into
 it (see ``TasksConfig.ready``) to refuse what the plan forbids and to keep
 every well's tasks in step after each action."""
 
+import datetime
+
 from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from tasks.choices import STEP_ACTIONS, Step, TaskStatus
-from tasks.models import Duty, Task
+from tasks.models import CampaignSettings, Duty, Task
 from wells.choices import Action, Status
-from wells.models import Attachment, Well
+from wells.models import Attachment, Inspection, Well, WellEvent
 from wells.workflow import WorkflowError, effective_events, perform, read_past_date
 
 # Actions after which a well starts a new round of closure work.
@@ -39,7 +42,7 @@ def applicable_steps(well, duties):
 def due_date(well, duty):
     if well.deadline is None:
         return None
-    return well.deadline - timezone.timedelta(days=duty.days_before_deadline)
+    return well.deadline - datetime.timedelta(days=duty.days_before_deadline)
 
 
 def reconcile(well):
@@ -52,11 +55,9 @@ def reconcile(well):
     effective_ids = {event.pk for event in effective}
     start = max((i + 1 for i, event in enumerate(effective) if event.action in _CYCLE_STARTS), default=0)
     done_in_round = {event.action: event for event in effective[start:]}
-    round_started_at = effective[start - 1].created_at if start else None
 
     tasks = list(well.tasks.all())
     applicable = {duty.step: duty for duty in applicable_steps(well, duties)}
-    now = timezone.now()
 
     for task in tasks:
         if task.status == TaskStatus.OPEN and task.step not in applicable:
@@ -64,34 +65,28 @@ def reconcile(well):
             task.save(update_fields=["status"])
 
     for step, duty in applicable.items():
-        action = STEP_ACTIONS[Step(step)]
-        if action is None:
-            done_event, done = None, well.supply_connected_on is not None
-        else:
-            done_event = done_in_round.get(action)
-            done = done_event is not None
         of_step = [task for task in tasks if task.step == step]
         open_task = next((task for task in of_step if task.status == TaskStatus.OPEN), None)
-        if done:
+        action = STEP_ACTIONS[Step(step)]
+        if action is None:
+            # The replacement supply is done only when its unit records it
+            # with evidence (complete_task), and stays done across rounds.
+            if not any(task.status in (TaskStatus.OPEN, TaskStatus.DONE) for task in of_step):
+                _open_task(well, duty)
+            continue
+        done_event = done_in_round.get(action)
+        if done_event is not None:
             if open_task:
                 open_task.status = TaskStatus.DONE
                 open_task.event = done_event
-                open_task.completed_at = done_event.created_at if done_event else now
-                open_task.completed_by_id = done_event.actor_id if done_event else None
-                open_task.completed_by_name = done_event.actor_name if done_event else ""
+                open_task.completed_at = done_event.created_at
+                open_task.completed_by_id = done_event.actor_id
+                open_task.completed_by_name = done_event.actor_name
                 open_task.save(update_fields=["status", "event", "completed_at", "completed_by", "completed_by_name"])
             continue
         if open_task:
             continue
-        undone = [
-            task
-            for task in of_step
-            if task.status == TaskStatus.DONE
-            and (
-                (task.event_id and task.event_id not in effective_ids)
-                or (action is None and (round_started_at is None or task.created_at >= round_started_at))
-            )
-        ]
+        undone = [task for task in of_step if task.status == TaskStatus.DONE and task.event_id not in effective_ids]
         if undone:
             task = undone[-1]
             task.status = TaskStatus.OPEN
@@ -100,8 +95,12 @@ def reconcile(well):
             task.completed_by = None
             task.completed_by_name = ""
             task.save(update_fields=["status", "event", "completed_at", "completed_by", "completed_by_name"])
-            continue
-        Task.objects.create(well=well, unit=duty.unit or well.responsible_unit, step=step, due_on=due_date(well, duty))
+        else:
+            _open_task(well, duty)
+
+
+def _open_task(well, duty):
+    Task.objects.create(well=well, unit=duty.unit or well.responsible_unit, step=duty.step, due_on=due_date(well, duty))
 
 
 def generate_tasks(wells):
@@ -122,6 +121,42 @@ def generate_tasks(wells):
             )
     Task.objects.bulk_create(new_tasks, batch_size=1000)
     return len(new_tasks)
+
+
+def inspections_due(wells, today=None):
+    """The accepted wells among ``wells`` that need their post-closure
+    inspection (回头看): neither accepted nor inspected within their
+    campaign's inspection period."""
+    today = today or timezone.localdate()
+    default_period = CampaignSettings._meta.get_field("inspection_period_days").default
+    periods = dict(CampaignSettings.objects.values_list("campaign_id", "inspection_period_days"))
+    due = Q(pk__in=[])
+    for campaign_id in wells.order_by().values_list("campaign_id", flat=True).distinct():
+        cutoff = today - datetime.timedelta(days=periods.get(campaign_id, default_period))
+        cutoff_time = timezone.make_aware(datetime.datetime.combine(cutoff, datetime.time.min))
+        recently_inspected = Inspection.objects.filter(well=OuterRef("pk"), inspected_on__gt=cutoff)
+        recently_accepted = WellEvent.objects.filter(
+            well=OuterRef("pk"), action=Action.ACCEPT, created_at__gte=cutoff_time
+        )
+        due |= Q(campaign_id=campaign_id) & ~Exists(recently_inspected) & ~Exists(recently_accepted)
+    return wells.filter(due, status=Status.ACCEPTED)
+
+
+def task_overview(tasks, today=None):
+    """Per unit: tasks in all, open, overdue and done; most overdue first."""
+    today = today or timezone.localdate()
+    rows = (
+        tasks.order_by()
+        .values("unit_id", "unit__name")
+        .annotate(
+            total=Count("pk"),
+            open=Count("pk", filter=Q(status=TaskStatus.OPEN)),
+            overdue=Count("pk", filter=Q(status=TaskStatus.OPEN, due_on__lt=today)),
+            done=Count("pk", filter=Q(status=TaskStatus.DONE)),
+        )
+        .order_by("-overdue", "unit__name")
+    )
+    return [{"unit": r.pop("unit_id"), "unit_name": r.pop("unit__name"), **r} for r in rows]
 
 
 # Workflow extensions -------------------------------------------------------

@@ -1,0 +1,31 @@
+"""The task list's filters, shared by the API and the pages."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+
+from accounts.models import Unit
+from tasks.choices import Step, TaskStatus
+from tasks.models import Task
+from wells.filtersets import KeyChoiceFilter
+from wells.models import Campaign, Well
+
+
+class TaskFilterSet(filters.FilterSet):
+    unit = KeyChoiceFilter(queryset=Unit.objects.all(), label=_("unit"))
+    status = filters.MultipleChoiceFilter(choices=TaskStatus.choices, label=_("status"))
+    step = filters.MultipleChoiceFilter(choices=Step.choices, label=_("step"))
+    overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    due_before = filters.DateFilter(field_name="due_on", lookup_expr="lte", label=_("due on or before"))
+    well = KeyChoiceFilter(queryset=Well.objects.all(), to_field_name="code", label=_("well code"))
+    campaign = KeyChoiceFilter(field_name="well__campaign", queryset=Campaign.objects.all(), label=_("campaign"))
+
+    class Meta:
+        model = Task
+        fields = ["unit", "status", "step", "overdue", "due_before", "well", "campaign"]
+
+    def filter_overdue(self, queryset, name, value):
+        today = timezone.localdate()
+        if value:
+            return queryset.overdue(today)
+        return queryset.exclude(pk__in=queryset.overdue(today).values("pk"))

@@ -1,0 +1,342 @@
+"""The ledger API (DESIGN §5). Thin views: the queryset starts from
+``Well.objects.visible_to`` (out of scope is 404), one FilterSet filters,
+the workflow changes states, and :mod:`wells.api.exceptions` turns its
+refusals into 400/403/404/409."""
+
+import logging
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from accounts.choices import BUREAU_ROLES, Role
+from wells.api.pagination import KeysetPagination
+from wells.api.schema import ErrorSerializer, LedgerAutoSchema
+from wells.api.serializers import (
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    CampaignSerializer,
+    InspectionSerializer,
+    SummarySerializer,
+    TownshipSerializer,
+    TransitionSerializer,
+    WellDetailSerializer,
+    WellEventSerializer,
+    WellSerializer,
+    WellUpdateSerializer,
+)
+from wells.choices import ACTION_ROLES
+from wells.filtersets import InspectionFilterSet, WellFilterSet
+from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
+from wells.uploads import store_attachment
+from wells.workflow import perform
+
+logger = logging.getLogger(__name__)
+
+# The roles that may take at least one action; the workflow decides which.
+ACTING_ROLES = frozenset().union(*ACTION_ROLES.values())
+
+# What a township officer may change on a well of their own (DESIGN §5).
+OFFICER_FIELDS = frozenset({"supply_connected_on", "responsible_person", "lat", "lng", "note"})
+
+# Downloads open in the browser only for images; a PDF may carry scripts.
+INLINE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png"})
+
+
+class RoleMayWrite(permissions.BasePermission):
+    """Reading needs a signed-in user; writing needs a role the view lists
+    in ``write_roles`` for the action. On an object the check waits until
+    the object is found in scope, so an outsider gets 404, never 403."""
+
+    def has_permission(self, request, view):
+        if not request.user.is_authenticated:
+            return False
+        if request.method in permissions.SAFE_METHODS or view.detail:
+            return True
+        return self.check_role(request, view)
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return self.check_role(request, view)
+
+    def check_role(self, request, view):
+        if request.user.role in view.write_roles.get(view.action, ()):
+            return True
+        raise PermissionDenied(_("Your role may not do this."))
+
+
+CONFLICT = {409: ErrorSerializer}
+
+
+def with_history(wells):
+    """Wells with their events (in the order they happened: by id, as the
+    workflow orders them) and attachments, in two queries whatever their
+    number."""
+    return wells.prefetch_related(Prefetch("events", queryset=WellEvent.objects.order_by("pk")), "attachments")
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("List wells"), responses=WellSerializer(many=True)),
+    retrieve=extend_schema(summary=gettext_lazy("One well with its events and attachments")),
+    create=extend_schema(summary=gettext_lazy("Add a well (bureau roles)")),
+)
+class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """The wells the caller may see, by code."""
+
+    lookup_field = "code"
+    # Codes may hold any character but the slash that ends the segment.
+    lookup_value_regex = "[^/]+"
+    filterset_class = WellFilterSet
+    pagination_class = KeysetPagination
+    permission_classes = [RoleMayWrite]
+    write_roles = {
+        "create": BUREAU_ROLES,
+        "partial_update": BUREAU_ROLES | {Role.TOWNSHIP_OFFICER},
+        "transitions": ACTING_ROLES,
+        "attachments": ACTING_ROLES | {Role.UNIT_MEMBER},
+    }
+
+    def get_queryset(self):
+        wells = Well.objects.visible_to(self.request.user).select_related("township", "responsible_unit")
+        return with_history(wells) if self.action == "retrieve" else wells
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return WellSerializer
+        if self.action == "partial_update":
+            return WellUpdateSerializer
+        return WellDetailSerializer
+
+    def filter_queryset(self, queryset):
+        # The list's filters are the list's: a detail URL names its well.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def get_object(self):
+        # PostgreSQL cannot compare text holding NUL; no code holds one.
+        if "\x00" in self.kwargs.get(self.lookup_field, ""):
+            raise NotFound(_("No such well."))
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(_("No such well.")) from None
+
+    def detail_response(self, well, status_code=status.HTTP_200_OK):
+        """The well as GET shows it, read afresh after a change."""
+        fresh = with_history(self.get_queryset()).get(pk=well.pk)
+        return Response(WellDetailSerializer(fresh, context=self.get_serializer_context()).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        well = serializer.save()
+        return self.detail_response(well, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=gettext_lazy("Change a well's facts"),
+        description=gettext_lazy(
+            "Bureau roles may change any fact; a township officer only supply_connected_on, "
+            "responsible_person, lat, lng and note of their own wells. Never status or version: "
+            "those change through transitions. Send the version you read to have a stale change refused (409)."
+        ),
+        responses={200: WellDetailSerializer, **CONFLICT},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        well = self.get_object()
+        if request.user.role == Role.TOWNSHIP_OFFICER and isinstance(request.data, Mapping):
+            serializer_fields = set(WellUpdateSerializer().fields)
+            beyond = sorted((set(request.data) & serializer_fields) - OFFICER_FIELDS - {"version"})
+            if beyond:
+                raise PermissionDenied(
+                    _(
+                        "A township officer may change only the replacement supply date, the responsible person, "
+                        "the location and the note; not: %(fields)s."
+                    )
+                    % {"fields": ", ".join(beyond)}
+                )
+        serializer = WellUpdateSerializer(well, data=request.data, partial=True, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return self.detail_response(serializer.save())
+
+    @extend_schema(
+        summary=gettext_lazy("Take an action on a well"),
+        description=gettext_lazy(
+            "The action (notify, revoke_license, disconnect, seal, accept, retain, release, reactivate, "
+            "escalate, revert), the version you read, and the action's fields. 400 with the reason when "
+            "the action is refused, 403 when your role may not take it, 409 when the version is stale."
+        ),
+        request=TransitionSerializer,
+        responses={200: WellDetailSerializer, **CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def transitions(self, request, code=None):
+        well = self.get_object()
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        well = perform(
+            well,
+            serializer.validated_data["action"],
+            actor=request.user,
+            data=serializer.action_data(),
+            version=serializer.validated_data["version"],
+        )
+        return self.detail_response(well)
+
+    @extend_schema(summary=gettext_lazy("The well's history"), responses=WellEventSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def events(self, request, code=None):
+        well = self.get_object()
+        events = well.events.order_by("pk")
+        return Response(WellEventSerializer(events, many=True).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary=gettext_lazy("The well's attachments"),
+        responses=AttachmentSerializer(many=True),
+        request=None,
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary=gettext_lazy("Upload evidence"),
+        description=gettext_lazy(
+            "A JPEG, PNG or PDF file (checked by its content) under the size limit, and its kind."
+        ),
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser], pagination_class=None)
+    def attachments(self, request, code=None):
+        well = self.get_object()
+        if request.method == "GET":
+            context = self.get_serializer_context()
+            return Response(AttachmentSerializer(well.attachments.all(), many=True, context=context).data)
+        upload = AttachmentUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        try:
+            attachment = store_attachment(
+                well=well,
+                kind=upload.validated_data["kind"],
+                upload=upload.validated_data["file"],
+                uploaded_by=request.user,
+            )
+        except DjangoValidationError as error:
+            raise ValidationError({"file": error.messages}) from None
+        data = AttachmentSerializer(attachment, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=gettext_lazy("Download an attachment"),
+        responses={
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+        },
+    )
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>[0-9]+)", url_name="attachment")
+    def attachment(self, request, code=None, attachment_id=None):
+        well = self.get_object()
+        try:
+            attachment = well.attachments.get(pk=int(attachment_id))
+        except (Attachment.DoesNotExist, ValueError, OverflowError):
+            raise NotFound() from None
+        try:
+            stored = attachment.file.open("rb")
+        except FileNotFoundError:
+            logger.error("Attachment %s is missing from storage: %s", attachment.pk, attachment.file.name)
+            raise NotFound(_("The file is missing from storage.")) from None
+        response = FileResponse(
+            stored,
+            as_attachment=attachment.content_type not in INLINE_CONTENT_TYPES,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class TownshipViewSet(viewsets.ReadOnlyModelViewSet):
+    """Township and street areas, by code. Not secret."""
+
+    queryset = Township.objects.order_by("code")
+    serializer_class = TownshipSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    pagination_class = None
+
+    def get_object(self):
+        if "\x00" in self.kwargs.get(self.lookup_field, ""):
+            raise NotFound()
+        return super().get_object()
+
+
+class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+    """Closure campaigns and their phases. Not secret."""
+
+    queryset = Campaign.objects.prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("order")))
+    serializer_class = CampaignSerializer
+    pagination_class = None
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Inspections of the wells you may see")),
+    create=extend_schema(
+        summary=gettext_lazy("Record an inspection"),
+        description=gettext_lazy("An inspection that finds an accepted well in use reactivates it."),
+    ),
+)
+class InspectionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Inspections of the wells the caller may see."""
+
+    serializer_class = InspectionSerializer
+    filterset_class = InspectionFilterSet
+    pagination_class = KeysetPagination
+    permission_classes = [RoleMayWrite]
+    write_roles = {"create": BUREAU_ROLES | {Role.TOWNSHIP_OFFICER}}
+
+    def get_queryset(self):
+        wells = Well.objects.visible_to(self.request.user)
+        return Inspection.objects.filter(well__in=wells).select_related("well")
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+class SummarySchema(LedgerAutoSchema):
+    # The summary is no list, but it takes the well list's filters.
+    def get_filter_backends(self):
+        return self.view.filter_backends
+
+
+class SummaryView(GenericAPIView):
+    """Totals and one row per responsible unit, counted by the database over
+    the wells the caller may see, under the same filters as the well list
+    (so the figures match the list's counts)."""
+
+    filterset_class = WellFilterSet
+    schema = SummarySchema()
+
+    def get_queryset(self):
+        return Well.objects.visible_to(self.request.user)
+
+    @extend_schema(summary=gettext_lazy("Completion summary"), responses={200: SummarySerializer})
+    def get(self, request):
+        wells = self.filter_queryset(self.get_queryset())
+        summary = {"totals": wells.summary_counts(), "units": wells.summary_by_unit()}
+        return Response(SummarySerializer(summary).data)

@@ -1,0 +1,109 @@
+"""The ledger's filters, written once. The API's well list, the HTML list,
+the Excel export and the dashboard figures all filter through
+:class:`WellFilterSet`, so a link's query string means the same thing
+everywhere (DESIGN §5 names the parameters: contract)."""
+
+import django_filters as filters
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Unit
+from wells.choices import Category, InspectionResult, Status, Use
+from wells.models import Campaign, Inspection, Township, Well
+
+# Longer text than this in a filter is not a search term but noise; refusing
+# it keeps a pasted page from becoming a slow LIKE over the whole ledger.
+MAX_TERM_LENGTH = 100
+
+ORDERING_CHOICES = [
+    ("code", _("Code")),
+    ("-code", _("Code, descending")),
+    ("deadline", _("Deadline")),
+    ("-deadline", _("Deadline, descending")),
+    ("updated_at", _("Last change")),
+    ("-updated_at", _("Last change, newest first")),
+]
+
+
+class KeyChoiceField(filters.fields.ModelChoiceField):
+    """A choice of one object by its id or code that refuses, before asking
+    the database, what no key can be: text with NUL characters (PostgreSQL
+    cannot even compare it) or longer than any key."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and ("\x00" in value or len(value) > MAX_TERM_LENGTH):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class KeyChoiceFilter(filters.ModelChoiceFilter):
+    field_class = KeyChoiceField
+
+
+class WellFilterSet(filters.FilterSet):
+    """Every filter of the well list (DESIGN §5) and its ordering."""
+
+    campaign = KeyChoiceFilter(label=_("Campaign"), queryset=Campaign.objects.all())
+    township = KeyChoiceFilter(label=_("Township or street"), queryset=Township.objects.all(), to_field_name="code")
+    unit = KeyChoiceFilter(label=_("Responsible unit"), field_name="responsible_unit", queryset=Unit.objects.all())
+    status = filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices, distinct=False)
+    category = filters.ChoiceFilter(label=_("Category"), choices=Category.choices)
+    use = filters.ChoiceFilter(label=_("Use"), choices=Use.choices, method="filter_use")
+    overdue = filters.ChoiceFilter(
+        label=_("Overdue"),
+        choices=[("true", _("Yes")), ("false", _("No"))],
+        method="filter_overdue",
+        help_text=_("true: past the deadline and neither accepted nor retained; false: all others."),
+    )
+    deadline_after = filters.DateFilter(
+        label=_("Deadline on or after"), field_name="deadline", lookup_expr="gte", help_text=_("YYYY-MM-DD")
+    )
+    deadline_before = filters.DateFilter(
+        label=_("Deadline on or before"), field_name="deadline", lookup_expr="lte", help_text=_("YYYY-MM-DD")
+    )
+    q = filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        max_length=MAX_TERM_LENGTH,
+        help_text=_("Part of the well code, the owner's name or the village."),
+    )
+    ordering = filters.ChoiceFilter(label=_("Order by"), choices=ORDERING_CHOICES, method="order")
+
+    class Meta:
+        model = Well
+        fields = []
+
+    def filter_use(self, queryset, name, value):
+        return queryset.with_use(value)
+
+    def filter_overdue(self, queryset, name, value):
+        if value == "true":
+            return queryset.overdue()
+        return queryset.exclude(pk__in=Well.objects.overdue().values("pk"))
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(code__icontains=value) | Q(owner_name__icontains=value) | Q(village__icontains=value))
+
+    def order(self, queryset, name, value):
+        return queryset.order_by(value)
+
+
+class InspectionFilterSet(filters.FilterSet):
+    """Filters of the inspection list."""
+
+    well = filters.CharFilter(
+        label=_("Well code"), field_name="well__code", max_length=Well._meta.get_field("code").max_length
+    )
+    result = filters.ChoiceFilter(label=_("Result"), choices=InspectionResult.choices)
+    inspected_after = filters.DateFilter(label=_("Inspected on or after"), field_name="inspected_on", lookup_expr="gte")
+    inspected_before = filters.DateFilter(
+        label=_("Inspected on or before"), field_name="inspected_on", lookup_expr="lte"
+    )
+
+    class Meta:
+        model = Inspection
+        fields = []

@@ -17,7 +17,7 @@ from tasks.choices import STEP_ACTIONS, Step, TaskStatus
 from tasks.models import CampaignSettings, Duty, Task
 from wells.choices import Action, Status
 from wells.models import Attachment, Inspection, Well, WellEvent
-from wells.workflow import WorkflowError, effective_events, perform, read_past_date
+from wells.workflow import WorkflowError, check_version, effective_events, perform, read_past_date
 
 # Actions after which a well starts a new round of closure work.
 _CYCLE_STARTS = {Action.REACTIVATE, Action.RELEASE}
@@ -212,16 +212,7 @@ def complete_task(task, *, actor, data, version):
 def _record_supply(task, *, actor, data, version):
     with transaction.atomic():
         well = Well.objects.select_for_update().get(pk=task.well_id)
-        if version is not None and str(version) != str(well.version):
-            raise WorkflowError(
-                _(
-                    "This well was changed by someone else (version %(current)s, you have %(yours)s). "
-                    "Reload it and try again."
-                )
-                % {"current": well.version, "yours": version},
-                code=WorkflowError.STALE,
-                field="version",
-            )
+        check_version(well, version)
         connected_on = read_past_date(data, "supply_connected_on", _("date the replacement supply was connected"))
         ids = data.get("attachments") or []
         evidence = list(Attachment.objects.filter(well=well, pk__in=ids))

@@ -58,6 +58,22 @@ def extend(*, check=None, follow=None):
         _FOLLOW_UPS.append(follow)
 
 
+def check_version(well, version):
+    """Refuse as stale when the caller read another version of ``well`` than
+    the locked row holds; ``None`` means the caller holds no earlier read.
+    Every write to a well (actions, fact changes) checks it under the lock."""
+    if version is not None and str(version) != str(well.version):
+        raise WorkflowError(
+            _(
+                "This well was changed by someone else (version %(current)s, you have %(yours)s). "
+                "Reload it and try again."
+            )
+            % {"current": well.version, "yours": version},
+            code=WorkflowError.STALE,
+            field="version",
+        )
+
+
 def available_actions(well, user):
     """The actions this user may try on this well in its current state
     (the buttons a page shows): none on a well outside the user's scope, and
@@ -106,16 +122,7 @@ def perform(well, action, *, actor, data=None, version=None):
             raise WorkflowError(
                 _("Your role may not “%(action)s”.") % {"action": action.label}, code=WorkflowError.FORBIDDEN
             )
-        if version is not None and str(version) != str(locked.version):
-            raise WorkflowError(
-                _(
-                    "This well was changed by someone else (version %(current)s, you have %(yours)s). "
-                    "Reload it and try again."
-                )
-                % {"current": locked.version, "yours": version},
-                code=WorkflowError.STALE,
-                field="version",
-            )
+        check_version(locked, version)
         sources, target = TRANSITIONS[action]
         if locked.status not in sources:
             raise WorkflowError(

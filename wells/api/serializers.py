@@ -20,7 +20,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from wells.choices import Action, AttachmentKind, InspectionResult, Status, Use
 from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
-from wells.workflow import TRACKED_FIELDS, WorkflowError, perform
+from wells.workflow import TRACKED_FIELDS, check_version, perform
 
 # The largest primary key a BigAutoField holds: a bigger id is not one.
 MAX_ID = 2**63 - 1
@@ -196,16 +196,7 @@ class WellUpdateSerializer(WellDetailSerializer):
         user = self.context["request"].user
         with transaction.atomic():
             well = Well.objects.select_for_update().get(pk=instance.pk)
-            if expected is not None and expected != well.version:
-                raise WorkflowError(
-                    gettext(
-                        "This well was changed by someone else (version %(current)s, you have %(yours)s). "
-                        "Reload it and try again."
-                    )
-                    % {"current": well.version, "yours": expected},
-                    code=WorkflowError.STALE,
-                    field="version",
-                )
+            check_version(well, expected)
             for name, value in validated_data.items():
                 setattr(well, name, value)
             well.version += 1

@@ -788,7 +788,7 @@ def test_download_asks_an_anonymous_visitor_to_sign_in(client, officer, well):
     response = client.get(reverse("wells:attachment-download", args=[attachment.pk]))
 
     assert response.status_code == 302
-    assert response.url.startswith(reverse("admin:login"))
+    assert response.url.startswith(reverse("accounts:login"))
 
 
 # Inspections --------------------------------------------------------------

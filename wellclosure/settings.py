@@ -26,6 +26,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "wells",
     "tasks",
@@ -83,7 +88,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "accounts:login"
+# The site's root sends each role to its own home page.
+LOGIN_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -100,6 +107,8 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # served by a view that checks the caller's scope.
 ATTACHMENT_ROOT = Path(env_str("ATTACHMENT_ROOT", str(BASE_DIR / "var" / "attachments")))
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# The largest inventory workbook (.xlsx) an import takes.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -113,6 +122,12 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# The dashboard map's tile server, e.g. https://tiles.example.gov.cn/{z}/{x}/{y}.png
+# (bureau networks are often closed: empty shows the wells and the legend
+# on a plain background).
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 
@@ -132,4 +147,51 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# The ledger API (DESIGN §5): tokens for scripts, sessions for the browser.
+# Token first, so that a request without credentials is answered 401 with a
+# WWW-Authenticate header rather than 403.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "wells.api.schema.LedgerAutoSchema",
+    "EXCEPTION_HANDLER": "wells.api.exceptions.exception_handler",
+    # Coordinates and depths are numbers in JSON, not strings.
+    "COERCE_DECIMAL_TO_STRING": False,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Well closure ledger API",
+    "DESCRIPTION": "The ledger of groundwater wells to close: wells, their lifecycle, evidence and inspections.",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The documentation page loads its scripts from this site: bureau
+    # networks are often closed to CDNs. (No ReDoc page: its template
+    # fetches web fonts from Google.)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would fetch it from swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "wells.choices.Status",
+        "UnitKindEnum": "accounts.choices.UnitKind",
+        "AttachmentKindEnum": "wells.choices.AttachmentKind",
+        "ActionEnum": "wells.choices.Action",
+        # What an import does to each row (wells/api/files.py).
+        "ImportRowActionEnum": ["create", "update", "unchanged"],
+    },
 }

@@ -1,9 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from wellclosure.views import home
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("wellclosure.api_urls")),
+    path("accounts/", include("accounts.urls")),
+    path("tasks/", include("tasks.urls")),
+    path("", include("wells.urls")),
 ]

@@ -11,7 +11,6 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
@@ -23,11 +22,11 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
-from wells.choices import ACTION_ROLES, Action, AttachmentKind, Use
+from wells.choices import ACTION_ROLES, Action, Use
 from wells.forms import ActionForm, AttachmentUploadForm, InspectionAdminForm
 from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
 from wells.uploads import store_attachment
-from wells.workflow import WorkflowError, available_actions, perform
+from wells.workflow import WorkflowError, available_actions
 
 # Changed only by wells.workflow.perform.
 LIFECYCLE_FIELDS = ("status", "version", "enforced", "comply_by", "review_on")
@@ -276,29 +275,21 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
             form = ActionForm(request.POST, request.FILES, action=action, well=well)
             if form.is_valid():
                 try:
-                    well = self._perform(request, well, form)
+                    updated = form.submit(request.user)
                 except WorkflowError as error:
                     if error.code == WorkflowError.FORBIDDEN:
                         raise PermissionDenied from error
-                    if error.code == WorkflowError.NOT_FOUND:
-                        raise Http404(error.message) from error
-                    form.add_workflow_error(error)
-                    if error.code == WorkflowError.STALE:
-                        well = self.get_object(request, str(well.pk))
-                        form.refresh_version(well.version)
-                        form.add_error(
-                            None, gettext("The well is shown below as it is now. Check it, then submit again.")
-                        )
-                except ValidationError as error:  # an uploaded photo was refused
-                    form.add_error("photos", error)
-                else:
+                    raise Http404(error.message) from error
+                if updated is not None:
                     self.message_user(
                         request,
                         gettext("“%(action)s” is recorded: the well is now “%(status)s”.")
-                        % {"action": action.label, "status": well.get_status_display()},
+                        % {"action": action.label, "status": updated.get_status_display()},
                         messages.SUCCESS,
                     )
                     return redirect(change_url)
+                # After a stale refusal, the well as it is now.
+                well = form.well
         else:
             if action not in available_actions(well, request.user):
                 self.message_user(
@@ -311,28 +302,6 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
             form = ActionForm(action=action, well=well)
 
         return self._render_well_form(request, well, form, title=action.label, submit=action.label)
-
-    def _perform(self, request, well, form):
-        """Store the uploaded photos and take the action in one transaction;
-        if the action is refused, neither the rows nor the files are kept."""
-        stored = []
-        try:
-            with transaction.atomic():
-                for upload in form.uploads:
-                    stored.append(
-                        store_attachment(well=well, kind=AttachmentKind.PHOTO, upload=upload, uploaded_by=request.user)
-                    )
-                return perform(
-                    well,
-                    form.action,
-                    actor=request.user,
-                    data=form.workflow_data(stored),
-                    version=form.cleaned_data["version"],
-                )
-        except BaseException:
-            for attachment in stored:
-                attachment.file.delete(save=False)
-            raise
 
     def upload_view(self, request, object_id):
         """Evidence for a well, stored through :func:`wells.uploads.store_attachment`."""
@@ -388,14 +357,7 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
         form = ActionForm(request.POST if "apply" in request.POST else None, action=Action.NOTIFY)
         refused = []
         if form.is_bound and form.is_valid():
-            with transaction.atomic():
-                for well in wells:
-                    try:
-                        perform(well, Action.NOTIFY, actor=request.user, data=form.workflow_data())
-                    except WorkflowError as error:
-                        refused.append((well, error.message))
-                if refused:
-                    transaction.set_rollback(True)
+            refused = form.perform_on(wells, request.user)
             if not refused:
                 self.message_user(
                     request,

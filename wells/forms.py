@@ -5,14 +5,22 @@ The forms only collect what a person types; whether an action is allowed is
 decided by :func:`wells.workflow.perform`, whose refusals the views put back
 on the form."""
 
+from contextlib import contextmanager
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from wells.choices import Action, AttachmentKind, InspectionResult
-from wells.models import Attachment, Inspection
-from wells.workflow import WorkflowError
+from wells.choices import Action, AttachmentKind, InspectionResult, Status
+from wells.models import Attachment, Inspection, Well
+from wells.uploads import store_attachment
+from wells.workflow import WorkflowError, perform
+
+# On a phone, a photo input with these opens the camera at the back.
+CAMERA_ATTRS = {"accept": "image/*", "capture": "environment"}
 
 
 class DateInput(forms.DateInput):
@@ -115,6 +123,24 @@ ACTION_FIELDS = {
 UPLOAD_FIELDS = frozenset({"photos"})
 
 
+@contextmanager
+def storing_photos(*, well, uploads, actor):
+    """Store ``uploads`` as photos of ``well`` and run the block in the same
+    transaction, yielding the stored attachments. If the block (or a photo)
+    fails, the rows roll back and the files are deleted: a refused action
+    keeps no evidence behind."""
+    stored = []
+    try:
+        with transaction.atomic():
+            for upload in uploads:
+                stored.append(store_attachment(well=well, kind=AttachmentKind.PHOTO, upload=upload, uploaded_by=actor))
+            yield stored
+    except BaseException:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
+
+
 class ActionForm(forms.Form):
     """The fields of one action, an optional note and, for a single well,
     the version the person read. With ``well=None`` it serves a bulk action
@@ -166,6 +192,76 @@ class ActionForm(forms.Form):
         self.data = self.data.copy()
         self.data["version"] = str(current_version)
 
+    def perform(self, actor):
+        """Store the uploaded photos and take the action on the form's well
+        in one transaction; return the updated well. Raises
+        :class:`WorkflowError` when refused and ``ValidationError`` when a
+        photo is; either way neither the rows nor the files are kept."""
+        with storing_photos(well=self.well, uploads=self.uploads, actor=actor) as stored:
+            return perform(
+                self.well,
+                self.action,
+                actor=actor,
+                data=self.workflow_data(stored),
+                version=self.cleaned_data["version"],
+            )
+
+    def submit(self, actor):
+        """:meth:`perform`, with a refusal put on the form: return the
+        updated well, or None when the form now shows why not. After a stale
+        refusal ``self.well`` is the well as it is now. Only a refusal the
+        caller must answer otherwise (``forbidden``, ``not_found``) is raised."""
+        try:
+            return self.perform(actor)
+        except WorkflowError as error:
+            if error.code in (WorkflowError.FORBIDDEN, WorkflowError.NOT_FOUND):
+                raise
+            self.add_workflow_error(error)
+            if error.code == WorkflowError.STALE:
+                self.well = Well.objects.select_related("township", "responsible_unit").get(pk=self.well.pk)
+                self.refresh_version(self.well.version)
+                self.add_error(None, gettext("The well is shown below as it is now. Check it, then submit again."))
+        except ValidationError as error:  # an uploaded photo was refused
+            self.add_error("photos", error)
+        return None
+
+    def perform_on(self, wells, actor):
+        """Take the action (a bulk one, without photos) on every well in
+        one transaction, all or nothing. Return the refusals as
+        ``[(well, message)]``: if there is any, no well was changed."""
+        refused = []
+        with transaction.atomic():
+            for well in wells:
+                try:
+                    perform(well, self.action, actor=actor, data=self.workflow_data())
+                except WorkflowError as error:
+                    refused.append((well, error.message))
+            if refused:
+                transaction.set_rollback(True)
+        return refused
+
+
+class PageActionForm(ActionForm):
+    """The action form of the field pages: photo inputs open the phone's
+    camera."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in UPLOAD_FIELDS & self.fields.keys():
+            self.fields[name].widget.attrs.update(CAMERA_ATTRS)
+        # With no photo uploaded before, the choice among them is empty:
+        # hide it, and let a refusal about photos land on the photo input.
+        chooser = self.fields.get("attachments")
+        self.photos_only = chooser is not None and "photos" in self.fields and not chooser.queryset.exists()
+        if self.photos_only:
+            chooser.widget = forms.MultipleHiddenInput()
+
+    def add_workflow_error(self, error: WorkflowError):
+        if self.photos_only and error.field == "attachments":
+            self.add_error("photos", error.message)
+        else:
+            super().add_workflow_error(error)
+
 
 class AttachmentUploadForm(forms.Form):
     """Evidence for a well; checked and stored by
@@ -192,3 +288,50 @@ class InspectionAdminForm(forms.ModelForm):
         if (cleaned.get("lat") is None) != (cleaned.get("lng") is None):
             raise ValidationError(_("Give both latitude and longitude, or neither."))
         return cleaned
+
+
+class EvidenceUploadForm(AttachmentUploadForm):
+    """The upload form of the field pages: the file picker offers photos
+    (and the camera) and PDF documents."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = "image/jpeg,image/png,application/pdf"
+
+
+class InspectionForm(InspectionAdminForm):
+    """An inspection (巡查, 回头看) recorded on the well's page, with photos.
+    One that finds an accepted well in use reactivates it."""
+
+    photos = MultipleFileField(
+        label=_("Photos"),
+        required=False,
+        widget=MultipleFileInput(attrs=CAMERA_ATTRS),
+        help_text=_("JPEG or PNG. They are kept only if the inspection is recorded."),
+    )
+
+    class Meta(InspectionAdminForm.Meta):
+        fields = ["inspected_on", "result", "lat", "lng", "note"]
+        widgets = {"inspected_on": DateInput, "note": forms.Textarea(attrs={"rows": 3})}
+
+    def record(self, *, well, actor):
+        """Save the inspection and its photos; if it found an accepted well
+        in use, reactivate the well through the workflow, all in one
+        transaction. Raises ``WorkflowError`` or ``ValidationError`` (a
+        photo), and then keeps nothing."""
+        with storing_photos(well=well, uploads=self.cleaned_data["photos"], actor=actor) as photos:
+            inspection = self.save(commit=False)
+            inspection.well = well
+            inspection.inspector = actor
+            inspection.inspector_name = str(actor)[:150]
+            inspection.save()
+            Attachment.objects.filter(pk__in=[photo.pk for photo in photos]).update(inspection=inspection)
+            locked = Well.objects.select_for_update().get(pk=well.pk)
+            if inspection.result == InspectionResult.IN_USE and locked.status == Status.ACCEPTED:
+                reason = inspection.note or gettext("Found in use at the inspection of %(date)s.") % {
+                    "date": inspection.inspected_on.isoformat()
+                }
+                perform(
+                    locked, Action.REACTIVATE, actor=actor, data={"reason": reason[:500], "inspection": inspection.pk}
+                )
+        return inspection

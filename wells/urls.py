@@ -1,3 +1,7 @@
+"""The ledger's pages, mounted at the site's root. A well's own pages live
+under ``well/<code>/``, apart from the lists under ``wells/``, so that no
+well code can be mistaken for a list's name."""
+
 from django.urls import path
 
 from wells import views
@@ -5,5 +9,14 @@ from wells import views
 app_name = "wells"
 
 urlpatterns = [
-    path("attachments/<int:pk>/download/", views.attachment_download, name="attachment-download"),
+    path("wells/", views.ledger, name="ledger"),
+    path("wells/mine/", views.my_wells, name="mine"),
+    path("wells/bulk/notify/", views.bulk_notify, name="bulk-notify"),
+    path("wells/attachments/<int:pk>/download/", views.attachment_download, name="attachment-download"),
+    path("well/<str:code>/", views.well_detail, name="well"),
+    path("well/<str:code>/action/<str:action>/", views.well_action, name="action"),
+    path("well/<str:code>/inspection/", views.well_inspection, name="inspection"),
+    path("well/<str:code>/upload/", views.well_upload, name="upload"),
+    path("well/<str:code>/label/", views.well_label, name="label"),
+    path("dashboard/", views.dashboard, name="dashboard"),
 ]

@@ -1,20 +1,601 @@
-"""Pages of the ledger outside the admin."""
+"""Pages of the ledger outside the admin: an officer's wells, a well's page
+with its actions, the bureau's ledger, the leaders' dashboard, the printed
+label, and the scope-checked attachment download.
+
+Every page starts from ``Well.objects.visible_to`` (a well outside it is a
+404), filters through :class:`wells.filtersets.WellFilterSet`, and changes a
+well only through the forms of :mod:`wells.forms`, which call
+:func:`wells.workflow.perform`."""
 
 import logging
 
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Subquery, Value, When
+from django.db.models.fields.json import KeyTextTransform
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wells.models import Attachment, Well
+from accounts.choices import BUREAU_ROLES, Role
+from wells.choices import ACTION_ROLES, SETTLED_STATUSES, Action, Status, Use
+from wells.filtersets import WellFilterSet
+from wells.forms import ACTION_FIELDS, ActionForm, EvidenceUploadForm, InspectionForm, PageActionForm
+from wells.models import Attachment, Campaign, Well, WellEvent
+from wells.uploads import store_attachment
+from wells.workflow import WorkflowError, available_actions
 
 logger = logging.getLogger(__name__)
 
 # Opened in the browser; anything else (PDF, which may carry scripts) is
 # downloaded.
 INLINE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png"})
+
+PAGE_SIZE = 50
+# The dashboard ranks this many overdue wells and links to the rest.
+OVERDUE_SHOWN = 10
+# A deadline this close counts as "due soon" on an officer's list.
+DUE_SOON_DAYS = 14
+# Who records inspections (回头看) on the well's page and prints its
+# documents (the notice, the acceptance form), as in the API.
+INSPECTING_ROLES = BUREAU_ROLES | {Role.TOWNSHIP_OFFICER}
+DOCUMENT_ROLES = BUREAU_ROLES | {Role.TOWNSHIP_OFFICER}
+
+# The ledger's sortable columns: the orderings WellFilterSet accepts.
+SORTABLE_COLUMNS = {
+    "code": gettext_lazy("Code"),
+    "deadline": gettext_lazy("Deadline"),
+    "updated_at": gettext_lazy("Last change"),
+}
+
+# One colour per status, on the map and its legend (the badges in
+# wells/static/wells/site.css use the same).
+STATUS_COLOURS = {
+    Status.INVENTORIED: "#8c8c8c",
+    Status.NOTIFIED: "#e8890c",
+    Status.LICENSE_REVOKED: "#c9a400",
+    Status.DISCONNECTED: "#2f7ed8",
+    Status.SEALED: "#7b52c7",
+    Status.ACCEPTED: "#2e8b3e",
+    Status.RETAINED: "#00838f",
+    Status.REACTIVATED: "#d32f2f",
+}
+
+# The funnel: wells to close that have reached each step or gone beyond it.
+FUNNEL_STAGES = [
+    (gettext_lazy("To close"), None),
+    (
+        gettext_lazy("Notice served"),
+        {Status.NOTIFIED, Status.LICENSE_REVOKED, Status.DISCONNECTED, Status.SEALED, Status.ACCEPTED},
+    ),
+    (gettext_lazy("Power cut"), {Status.DISCONNECTED, Status.SEALED, Status.ACCEPTED}),
+    (gettext_lazy("Sealed"), {Status.SEALED, Status.ACCEPTED}),
+    (gettext_lazy("Accepted"), {Status.ACCEPTED}),
+]
+
+# Labels of the values an event records, from the action forms' own labels.
+EVENT_DATA_LABELS = {
+    name: make_field(None).label
+    for fields in ACTION_FIELDS.values()
+    for name, make_field in fields.items()
+    if name not in {"photos", "attachments", "inspection"}
+}
+EVENT_DATA_LABELS["license_no"] = Well._meta.get_field("license_no").verbose_name
+
+
+def _scoped_well(request, code, *, related=("township", "responsible_unit")):
+    """The well with this code if the user may see it; 404 otherwise."""
+    wells = Well.objects.visible_to(request.user).select_related(*related)
+    return get_object_or_404(wells, code=code)
+
+
+def _with_countdown(wells, today):
+    """Mark each well with the days to its deadline and how urgent it is:
+    ``settled``, ``overdue``, ``today``, ``soon``, ``later`` or ``none``."""
+    for well in wells:
+        well.days_left = (well.deadline - today).days if well.deadline else None
+        well.days_overdue = -well.days_left if well.days_left is not None else None
+        if well.status in SETTLED_STATUSES:
+            well.urgency = "settled"
+        elif well.days_left is None:
+            well.urgency = "none"
+        elif well.days_left < 0:
+            well.urgency = "overdue"
+        elif well.days_left == 0:
+            well.urgency = "today"
+        else:
+            well.urgency = "soon" if well.days_left <= DUE_SOON_DAYS else "later"
+    return wells
+
+
+def _uses_display(well):
+    labels = dict(Use.choices)
+    return "、".join(str(labels.get(code, code)) for code in well.uses)
+
+
+# An officer's wells --------------------------------------------------------
+
+
+@require_GET
+@login_required
+def my_wells(request):
+    """The wells of the user's scope, the urgent first: overdue, then by
+    deadline; accepted and retained wells last."""
+    today = timezone.localdate()
+    visible = Well.objects.visible_to(request.user)
+    wells = visible.annotate(
+        settled=Case(When(status__in=SETTLED_STATUSES, then=Value(1)), default=Value(0), output_field=IntegerField())
+    ).order_by("settled", F("deadline").asc(nulls_last=True), "code")
+    page = Paginator(wells, PAGE_SIZE).get_page(request.GET.get("page"))
+    _with_countdown(page.object_list, today)
+    context = {"page": page, "wells": page.object_list, "counts": visible.summary_counts(today)}
+    return render(request, "wells/my_wells.html", context)
+
+
+# The bureau's ledger ------------------------------------------------------
+
+
+def _ledger_filterset(request):
+    wells = Well.objects.visible_to(request.user).select_related("township", "responsible_unit")
+    filterset = WellFilterSet(request.GET, queryset=wells, request=request)
+    form = filterset.form
+    status = form.fields["status"]
+    status.widget = forms.CheckboxSelectMultiple()
+    status.choices = status.choices
+    for name in ("deadline_after", "deadline_before"):
+        form.fields[name].widget.input_type = "date"
+    return filterset
+
+
+def _sort_links(request):
+    """For each sortable column: the URL that sorts by it (ascending, or
+    descending when it already sorts ascending) and the current direction."""
+    current = request.GET.get("ordering", "")
+    links = []
+    for column, label in SORTABLE_COLUMNS.items():
+        direction = "asc" if current == column else "desc" if current == f"-{column}" else ""
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["ordering"] = f"-{column}" if direction == "asc" else column
+        links.append({"column": column, "label": label, "url": f"?{query.urlencode()}", "direction": direction})
+    return links
+
+
+def _in_api_order(wells):
+    """The wells in the API list's order (its keyset pagination's): the
+    ordering field with NULLs after every value, ties broken by id in the
+    same direction, so a page and the API list the same rows alike."""
+    term = (wells.query.order_by or Well._meta.ordering)[0]
+    name = term.lstrip("-")
+    if term.startswith("-"):
+        return wells.order_by(F(name).desc(nulls_first=True), "-pk")
+    return wells.order_by(F(name).asc(nulls_last=True), "pk")
+
+
+@require_GET
+@login_required
+def ledger(request):
+    """The ledger under the API's filters (one FilterSet), sortable, paged,
+    with the bulk notice for those who may serve it and the Excel export
+    of the same filters."""
+    filterset = _ledger_filterset(request)
+    wells = _in_api_order(filterset.qs) if filterset.is_valid() else Well.objects.none()
+    page = Paginator(wells, PAGE_SIZE).get_page(request.GET.get("page"))
+    _with_countdown(page.object_list, timezone.localdate())
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "page": page,
+        "wells": page.object_list,
+        "sort_links": _sort_links(request),
+        "may_notify": request.user.role in ACTION_ROLES[Action.NOTIFY],
+        "filters_query": filters.urlencode(),
+        "export_url": reverse("api:export-wells") + (f"?{filters.urlencode()}" if filters else ""),
+    }
+    return render(request, "wells/ledger.html", context)
+
+
+@require_POST
+@login_required
+def bulk_notify(request):
+    """Serve one closure notice on the wells ticked in the ledger, all or
+    nothing: if any well refuses, none is changed and the refusals show."""
+    if request.user.role not in ACTION_ROLES[Action.NOTIFY]:
+        raise PermissionDenied
+    filters_query = request.POST.get("filters", "")
+    back = reverse("wells:ledger") + (f"?{filters_query}" if filters_query else "")
+    codes = request.POST.getlist("wells")
+    wells = list(
+        Well.objects.visible_to(request.user).filter(code__in=codes).select_related("township", "responsible_unit")
+    )
+    if not wells:
+        messages.warning(request, _("Tick at least one well in the ledger first."))
+        return redirect(back)
+    form = ActionForm(request.POST if "apply" in request.POST else None, action=Action.NOTIFY)
+    refused = []
+    if form.is_bound and form.is_valid():
+        refused = form.perform_on(wells, request.user)
+        if not refused:
+            messages.success(
+                request,
+                ngettext(
+                    "The closure notice is served on %(count)d well.",
+                    "The closure notice is served on %(count)d wells.",
+                    len(wells),
+                )
+                % {"count": len(wells)},
+            )
+            if request.user.role in DOCUMENT_ROLES:
+                notices = reverse("api:well-notices") + "?" + urlencode({"code": ",".join(w.code for w in wells)})
+                messages.info(request, format_html('<a href="{}">{}</a>', notices, _("Print the notices (Word)")))
+            return redirect(back)
+    context = {"form": form, "wells": wells, "refused": refused, "filters_query": filters_query, "back": back}
+    return render(request, "wells/bulk_notify.html", context, status=400 if refused else 200)
+
+
+# A well's page ------------------------------------------------------------
+
+
+def _event_details(event):
+    details = []
+    for name, value in event.data.items():
+        if name in EVENT_DATA_LABELS and value not in (None, ""):
+            details.append((EVENT_DATA_LABELS[name], value))
+    if event.action == Action.REVERT and event.data.get("reverted_action") in Action.values:
+        details.append((_("Reverted"), Action(event.data["reverted_action"]).label))
+    return details
+
+
+def _timeline(well):
+    """The well's events, inspections and attachments, newest first; an
+    attachment shows under the event or inspection it belongs to."""
+    events = list(well.events.order_by("pk"))
+    inspections = list(well.inspections.all())
+    attachments = list(
+        well.attachments.only(
+            "pk", "kind", "original_name", "content_type", "size", "uploaded_at", "event_id", "inspection_id", "well_id"
+        ).order_by("uploaded_at", "pk")
+    )
+    by_event, by_inspection, loose = {}, {}, []
+    for attachment in attachments:
+        attachment.is_image = attachment.content_type in INLINE_CONTENT_TYPES
+        if attachment.event_id:
+            by_event.setdefault(attachment.event_id, []).append(attachment)
+        elif attachment.inspection_id:
+            by_inspection.setdefault(attachment.inspection_id, []).append(attachment)
+        else:
+            loose.append(attachment)
+    entries = [
+        {
+            "kind": "event",
+            "at": event.created_at,
+            "order": event.pk,
+            "event": event,
+            "details": _event_details(event),
+            "attachments": by_event.get(event.pk, []),
+        }
+        for event in events
+    ]
+    entries += [
+        {
+            "kind": "inspection",
+            "at": inspection.created_at,
+            "order": inspection.pk,
+            "inspection": inspection,
+            "attachments": by_inspection.get(inspection.pk, []),
+        }
+        for inspection in inspections
+    ]
+    entries += [{"kind": "attachment", "at": a.uploaded_at, "order": a.pk, "attachments": [a]} for a in loose]
+    # Newest first; records of the same moment in the order they were made.
+    entries.sort(key=lambda entry: (entry["at"], entry["order"]), reverse=True)
+    return entries
+
+
+@require_GET
+@login_required
+def well_detail(request, code):
+    """A well's facts, what may be done with it now, and its history."""
+    well = _scoped_well(request, code, related=("township", "responsible_unit", "campaign"))
+    _with_countdown([well], timezone.localdate())
+    user = request.user
+    context = {
+        "well": well,
+        "uses_display": _uses_display(well),
+        "actions": available_actions(well, user),
+        "may_inspect": user.role in INSPECTING_ROLES and user.has_perm("wells.add_inspection"),
+        "may_upload": user.role is not None and user.role != Role.LEADER and user.has_perm("wells.add_attachment"),
+        "may_print_documents": user.role in DOCUMENT_ROLES,
+        "timeline": _timeline(well),
+    }
+    return render(request, "wells/well_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def well_action(request, code, action):
+    """One lifecycle action on one well: a form with exactly the action's
+    fields. A refusal shows beside the form with what was typed kept."""
+    well = _scoped_well(request, code)
+    try:
+        action = Action(action)
+    except ValueError:
+        raise Http404(_("No such action.")) from None
+    if request.user.role not in ACTION_ROLES[action]:
+        raise PermissionDenied
+    status = 200
+    if request.method == "POST":
+        form = PageActionForm(request.POST, request.FILES, action=action, well=well)
+        if form.is_valid():
+            try:
+                updated = form.submit(request.user)
+            except WorkflowError as error:
+                if error.code == WorkflowError.NOT_FOUND:
+                    raise Http404(error.message) from error
+                # Forbidden by the work ledger (a member unit without the
+                # task): say so beside the form rather than on a bare 403.
+                form.add_workflow_error(error)
+                updated, status = None, 403
+            if updated is not None:
+                messages.success(
+                    request,
+                    _("“%(action)s” is recorded: the well is now “%(status)s”.")
+                    % {"action": action.label, "status": updated.get_status_display()},
+                )
+                return redirect("wells:well", code=updated.code)
+            well = form.well
+        if status == 200:
+            status = 400
+    else:
+        if action not in available_actions(well, request.user):
+            messages.warning(
+                request,
+                _("“%(action)s” is not possible for this well now (it is “%(status)s”).")
+                % {"action": action.label, "status": well.get_status_display()},
+            )
+            return redirect("wells:well", code=well.code)
+        form = PageActionForm(action=action, well=well)
+    context = {"well": well, "form": form, "action": action, "uses_display": _uses_display(well)}
+    return render(request, "wells/action_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def well_inspection(request, code):
+    """Record an inspection (巡查, 回头看) with photos; one that finds an
+    accepted well in use reactivates it in the same transaction."""
+    well = _scoped_well(request, code)
+    if request.user.role not in INSPECTING_ROLES or not request.user.has_perm("wells.add_inspection"):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = InspectionForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                inspection = form.record(well=well, actor=request.user)
+            except WorkflowError as error:
+                form.add_error(None, error.message)
+            except ValidationError as error:
+                form.add_error("photos", error)
+            else:
+                messages.success(
+                    request,
+                    _("The inspection of %(date)s is recorded.") % {"date": inspection.inspected_on.isoformat()},
+                )
+                return redirect("wells:well", code=well.code)
+        status = 400
+    else:
+        form = InspectionForm(initial={"inspected_on": timezone.localdate()})
+        status = 200
+    return render(request, "wells/inspection_form.html", {"well": well, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def well_upload(request, code):
+    """Evidence for a well (a notice, a photo, a record), checked and stored
+    by :func:`wells.uploads.store_attachment`."""
+    well = _scoped_well(request, code)
+    if request.user.role in (None, Role.LEADER) or not request.user.has_perm("wells.add_attachment"):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = EvidenceUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                attachment = store_attachment(
+                    well=well,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    uploaded_by=request.user,
+                )
+            except ValidationError as error:
+                form.add_error("file", error)
+            else:
+                messages.success(request, _("“%(name)s” is attached to the well.") % {"name": attachment.original_name})
+                return redirect("wells:well", code=well.code)
+        status = 400
+    else:
+        form = EvidenceUploadForm()
+        status = 200
+    return render(request, "wells/upload_form.html", {"well": well, "form": form}, status=status)
+
+
+@require_GET
+@login_required
+def well_label(request, code):
+    """A printable label (一井一码): the well's code and owner, and a QR code
+    of its page's address."""
+    well = _scoped_well(request, code)
+    url = request.build_absolute_uri(reverse("wells:well", args=[well.code]))
+    qr_svg = segno.make(url, error="m").svg_inline(omitsize=True, title=well.code)
+    return render(request, "wells/label.html", {"well": well, "url": url, "qr_svg": qr_svg})
+
+
+# The leaders' dashboard ------------------------------------------------------
+
+
+def _cumulative(rows, start):
+    """[(date, count)] → [[iso date, running total]], from ``start`` at 0."""
+    points, total = [], 0
+    if start is not None:
+        points.append([start.isoformat(), 0])
+    for day, count in rows:
+        total += count
+        points.append([day.isoformat() if hasattr(day, "isoformat") else str(day), total])
+    return points
+
+
+def _progress(wells, campaign):
+    """Planned and actual cumulative closures. Planned: the wells to close
+    by their deadlines. Actual: the accepted wells by the acceptance date of
+    their last acceptance, grouped in the database."""
+    to_close = wells.exclude(status=Status.RETAINED).order_by()
+    planned_rows = list(to_close.values_list("deadline").annotate(count=Count("pk")).order_by("deadline"))
+    undated = sum(count for deadline, count in planned_rows if deadline is None)
+    planned_rows = [(deadline, count) for deadline, count in planned_rows if deadline is not None]
+    campaign_deadline = campaign.deadline if campaign else None
+    if undated:
+        fallback = campaign_deadline or (planned_rows[-1][0] if planned_rows else timezone.localdate())
+        planned_rows.append((fallback, undated))
+        planned_rows.sort()
+
+    last_acceptance = (
+        WellEvent.objects.filter(well=OuterRef("pk"), action=Action.ACCEPT)
+        .order_by("-pk")
+        .annotate(day=KeyTextTransform("accepted_on", "data"))
+        .values("day")[:1]
+    )
+    actual_rows = list(
+        wells.filter(status=Status.ACCEPTED)
+        .order_by()
+        .annotate(accepted_day=Subquery(last_acceptance))
+        .values_list("accepted_day")
+        .annotate(count=Count("pk"))
+    )
+    # An acceptance without a recorded date (loaded from elsewhere) counts
+    # from the start.
+    start = campaign.issued_on if campaign and campaign.issued_on else None
+    undated_day = (start or timezone.localdate()).isoformat()
+    actual_rows = sorted((day or undated_day, count) for day, count in actual_rows)
+    return {
+        "planned": _cumulative(planned_rows, start),
+        "actual": _cumulative(actual_rows, start),
+        "deadline": campaign_deadline.isoformat() if campaign_deadline else None,
+        "today": timezone.localdate().isoformat(),
+    }
+
+
+def _dashboard_labels():
+    return {
+        "planned": _("Planned"),
+        "actual": _("Actual"),
+        "deadline": _("Campaign deadline"),
+        "today": _("Today"),
+        "completion": _("Completion rate"),
+        "wells": _("Wells"),
+        "statuses": dict(Status.choices),
+    }
+
+
+@require_GET
+@login_required
+def dashboard(request):
+    """Completion overall and per responsible unit, the status funnel, the
+    trend toward the deadline, the overdue wells and the map: every figure
+    counted by the database over the user's scope, under the ledger's
+    filters, as ``/api/v1/stats/summary/`` counts them. Read-only."""
+    today = timezone.localdate()
+    campaigns = list(Campaign.objects.all())
+    data = request.GET.copy()
+    if not data.get("campaign") and campaigns:
+        data["campaign"] = str(campaigns[0].pk)
+    filterset = WellFilterSet(data, queryset=Well.objects.visible_to(request.user), request=request)
+    wells = filterset.qs.order_by() if filterset.is_valid() else Well.objects.none()
+    campaign = filterset.form.cleaned_data.get("campaign") if filterset.is_valid() else None
+
+    totals = wells.summary_counts(today)
+    units = wells.summary_by_unit(today)
+    deadlines = dict(
+        wells.exclude(status=Status.RETAINED).values_list("responsible_unit_id").annotate(latest=Max("deadline"))
+    )
+    for row in units:
+        row["deadline"] = deadlines.get(row["responsible_unit_id"])
+        row["late"] = bool(row["deadline"] and row["deadline"] < today and row["accepted"] < row["to_close"])
+        row["percent"] = None if row["completion_rate"] is None else row["completion_rate"] * 100
+
+    status_counts = dict(wells.values_list("status").annotate(count=Count("pk")))
+    statuses = [
+        {"code": code, "label": label, "count": status_counts.get(code, 0), "colour": STATUS_COLOURS[code]}
+        for code, label in Status.choices
+    ]
+    funnel = [
+        {
+            "label": str(label),
+            "count": totals["to_close"] if reached is None else sum(status_counts.get(s, 0) for s in reached),
+        }
+        for label, reached in FUNNEL_STAGES
+    ]
+    overdue = _with_countdown(
+        list(
+            wells.overdue(today)
+            .select_related("township", "responsible_unit")
+            .order_by("deadline", "code")[:OVERDUE_SHOWN]
+        ),
+        today,
+    )
+    points = [
+        {"code": code, "owner": owner, "status": status, "lat": float(lat), "lng": float(lng)}
+        for code, owner, status, lat, lng in wells.exclude(lat=None)
+        .exclude(lng=None)
+        .values_list("code", "owner_name", "status", "lat", "lng")
+    ]
+    chart_data = {
+        "progress": _progress(wells, campaign),
+        "funnel": funnel,
+        "units": [
+            {"name": row["responsible_unit__name"], "rate": row["completion_rate"], "late": row["late"]}
+            for row in units
+            if row["to_close"]
+        ],
+        "statuses": statuses,
+        "colours": {status.value: colour for status, colour in STATUS_COLOURS.items()},
+        "points": points,
+        "wellUrl": reverse("wells:well", args=["__code__"]),
+        "tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
+        "labels": _dashboard_labels(),
+    }
+    query = {"campaign": campaign.pk} if campaign else {}
+    context = {
+        "filterset": filterset,
+        "campaigns": campaigns,
+        "campaign": campaign,
+        "totals": totals,
+        "completion_percent": None if totals["completion_rate"] is None else totals["completion_rate"] * 100,
+        "units": units,
+        "statuses": statuses,
+        "funnel": funnel,
+        "overdue": overdue,
+        "chart_data": chart_data,
+        "summary_url": reverse("api:stats-summary") + (f"?{urlencode(query)}" if query else ""),
+        "overdue_url": reverse("wells:ledger") + "?" + urlencode({**query, "overdue": "true", "ordering": "deadline"}),
+        "mapped": len(points),
+    }
+    return render(request, "wells/dashboard.html", context)
+
+
+# Evidence -----------------------------------------------------------------
 
 
 @require_GET

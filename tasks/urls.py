@@ -6,4 +6,6 @@ app_name = "tasks"
 
 urlpatterns = [
     path("mine/", views.my_tasks, name="mine"),
+    path("overview/", views.overview, name="overview"),
+    path("notifications/", views.notifications, name="notifications"),
 ]

@@ -711,8 +711,9 @@ def test_my_wells_page_issues_the_same_queries_for_5_and_50_wells(
     client, officer, many_wells, django_assert_max_num_queries
 ):
     client.force_login(officer)
-    # session, user, groups (role), count, page of wells, summary counts
-    with django_assert_max_num_queries(6):
+    # session, user, groups (role), count, page of wells, summary counts,
+    # unread notifications (menu)
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("wells:mine"))
     assert len(codes_in(response, "well-card")) == len(many_wells)
 
@@ -721,8 +722,9 @@ def test_my_wells_page_issues_the_same_queries_for_5_and_50_wells(
 def test_ledger_issues_the_same_queries_for_5_and_50_wells(client, staff, many_wells, django_assert_max_num_queries):
     client.force_login(staff)
     # session, user, groups (role), the township filter's lookup, count, page
-    # of wells, and the choices of campaign, township and unit
-    with django_assert_max_num_queries(9):
+    # of wells, the choices of campaign, township and unit, unread
+    # notifications (menu)
+    with django_assert_max_num_queries(10):
         response = client.get(reverse("wells:ledger") + "?township=zhongshanlu&ordering=-deadline")
     assert len(codes_in(response, "ledger-row")) == len(many_wells)
 
@@ -742,8 +744,9 @@ def test_well_page_issues_the_same_queries_for_5_and_50_records(
         )
     client.force_login(officer)
     # session, user, groups (role), well, events, inspections, attachments,
-    # the scope check of the actions, permissions (user's, groups')
-    with django_assert_max_num_queries(10):
+    # the scope check of the actions, permissions (user's, groups'), unread
+    # notifications (menu)
+    with django_assert_max_num_queries(11):
         response = client.get(well_url(disconnected_well))
     assert html(response).count('data-testid="attachment"') == count
 
@@ -755,7 +758,7 @@ def test_dashboard_issues_the_same_queries_for_5_and_50_wells(
     client.force_login(leader)
     # session, user, groups (role), campaigns, the campaign filter's lookup,
     # totals, per unit, unit deadlines, per status, overdue list, map points,
-    # planned by deadline, actual by acceptance date
-    with django_assert_max_num_queries(13):
+    # planned by deadline, actual by acceptance date, unread notifications
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("wells:dashboard"))
     assert len(response.context["chart_data"]["points"]) == len(many_wells)

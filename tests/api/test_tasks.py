@@ -410,3 +410,53 @@ def test_publicity_is_recorded_by_a_unit_for_itself(people, api):
     assert ok.status_code == 201
     assert refused.status_code == 400 and "unit" in refused.json()
     assert zero.status_code == 400
+
+
+# Pages ----------------------------------------------------------------------------------
+
+
+def test_my_tasks_page_lists_only_the_member_units_own_open_tasks(people, client):
+    client.force_login(people["grid"])
+    page = client.get("/tasks/mine/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert page.count('data-testid="task"') == 25
+    assert 'data-step="seal"' not in page
+
+
+def test_my_tasks_page_takes_the_task_filters(people, client):
+    client.force_login(people["staff"])
+    unit = Unit.objects.get(name="市清源水务有限责任公司")
+    page = client.get("/tasks/mine/", {"unit": unit.pk}).content.decode()
+    assert page.count('data-testid="task"') == 8
+
+
+def test_the_work_overview_shows_each_units_overdue_tasks(people, client, django_assert_max_num_queries):
+    client.force_login(people["staff"])
+    # session, user, groups, unread count, per-unit counts, phases; for the
+    # due list: the campaigns' periods, the wells' campaigns, the due wells
+    with django_assert_max_num_queries(9):
+        response = client.get("/tasks/overview/", HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    grid = Unit.objects.get(name="国网昌吉供电公司客户服务中心")
+    overdue = Task.objects.overdue(TODAY).filter(unit=grid).count()
+    assert f'data-unit="{grid.pk}"' in page
+    assert page.count("<li data-state=") == 4
+    assert response.context["units"][0]["overdue"] >= overdue
+
+
+def test_the_work_overview_is_not_for_townships_or_member_units(people, client):
+    for name in ["zhongshan", "grid"]:
+        client.force_login(people[name])
+        assert client.get("/tasks/overview/").status_code == 403
+
+
+def test_the_notification_page_shows_the_unread_count_and_marks_read(people, client):
+    send_reminders(TODAY)
+    client.force_login(people["grid"])
+    unread = Notification.objects.filter(recipient=people["grid"], read_at__isnull=True).count()
+
+    page = client.get("/tasks/mine/").content.decode()
+    assert f'data-testid="unread">{unread}<' in page
+    client.post("/tasks/notifications/")
+
+    assert not Notification.objects.filter(recipient=people["grid"], read_at__isnull=True).exists()
+    assert 'data-testid="unread"' not in client.get("/tasks/notifications/").content.decode()

@@ -1,0 +1,98 @@
+"""The work report in the API (DESIGN §5): ``GET
+/api/v1/reports/work-report.docx?campaign=…&as_of=YYYY-MM-DD``."""
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+from accounts.choices import SEE_ALL_ROLES
+from tasks.reports import work_report, work_report_figures
+from wells.api.files import MAX_ID, FileView, RolePermission, default_campaign, file_response
+from wells.models import Campaign, Well
+from wells.reports import DOCX_CONTENT_TYPE
+
+# No ledger holds anything older; it also keeps "a year before" a real date.
+EARLIEST_REPORT_DATE = datetime.date(2000, 1, 1)
+
+
+class WorkReportQuerySerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text=gettext_lazy("The campaign; by default the most recently issued one."),
+    )
+    as_of = serializers.DateField(
+        required=False, help_text=gettext_lazy("The report's date, YYYY-MM-DD; today by default.")
+    )
+    area = serializers.CharField(
+        required=False,
+        max_length=50,
+        help_text=gettext_lazy("Where the work is done, as the report names it; by default the lead unit's city."),
+    )
+
+    def validate_campaign(self, value):
+        try:
+            return Campaign.objects.select_related("lead_unit").get(pk=value)
+        except Campaign.DoesNotExist:
+            raise serializers.ValidationError(_("No such campaign.")) from None
+
+    def validate_as_of(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError(_("The report's date cannot be in the future."))
+        if value < EARLIEST_REPORT_DATE:
+            raise serializers.ValidationError(
+                _("The report's date cannot be before %(date)s.") % {"date": EARLIEST_REPORT_DATE.isoformat()}
+            )
+        return value
+
+    def validate_area(self, value):
+        value = value.strip()
+        if "\x00" in value:
+            raise serializers.ValidationError(_("Write the place's name."))
+        return value
+
+    def validate(self, attrs):
+        if attrs.get("campaign") is None:
+            attrs["campaign"] = default_campaign()
+            if attrs["campaign"] is None:
+                raise serializers.ValidationError({"campaign": [_("There is no campaign yet.")]})
+        attrs.setdefault("as_of", timezone.localdate())
+        return attrs
+
+
+class WorkReportView(FileView, APIView):
+    """The work report of a campaign as of a date, for the bureau and the
+    leaders (the roles that see every well)."""
+
+    permission_classes = [RolePermission]
+    allowed_roles = SEE_ALL_ROLES
+
+    @extend_schema(
+        operation_id="reports_work_report_docx",
+        summary=gettext_lazy("The work report (Word)"),
+        description=gettext_lazy(
+            "The campaign's work report as of a date: wells to close, closed per category, completion rate, "
+            "retained, publicity, inspections and revisits, reuse found, the groundwater level against a year "
+            "before, a table per responsible unit and the overdue wells. Bureau roles and leaders."
+        ),
+        parameters=[WorkReportQuerySerializer],
+        responses={
+            (200, DOCX_CONTENT_TYPE): OpenApiTypes.BINARY,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description=gettext_lazy("A parameter is not valid.")),
+        },
+    )
+    def get(self, request):
+        query = WorkReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        campaign, as_of = query.validated_data["campaign"], query.validated_data["as_of"]
+        figures = work_report_figures(
+            Well.objects.visible_to(request.user), campaign, as_of, area=query.validated_data.get("area")
+        )
+        return file_response(work_report(figures), f"取水井关停工作报告-{as_of.isoformat()}.docx", DOCX_CONTENT_TYPE)

@@ -1,0 +1,1389 @@
+"""The inventory in Excel (DESIGN §6): the template, the import and the
+ledger export.
+
+The workbook is a contract in Chinese whatever language the site speaks: its
+header row (:data:`HEADERS`) and the words in its cells (类别 未经审批, 用途
+生活、农灌 …) are those of the plan's 附件2 关停信息统计明细表. So the Chinese
+words each code is written as are kept here in plain tables (:data:`LABELS`),
+next to the readers of the cells; they are the file format, not the UI's
+labels, which come from gettext. Messages about a file (the import's errors)
+go through gettext like every other message.
+
+Reading is done as a person reads a real file: the header row is found among
+the first rows under any title, header names may carry stray spaces or
+full-width brackets, merged cells repeat their value down the rows they span,
+digits may be full-width, dates are Excel dates or text, coordinates decimal
+degrees or degrees, minutes and seconds. The import is all or nothing: every
+bad cell is reported with the row number Excel shows and the column's header,
+and nothing is written unless every row is good.
+
+An upload is checked before openpyxl opens it (a zip, with the parts of a
+workbook, a bounded number of parts and a bounded unpacked size), and it is
+opened read-only with cached values only, so a formula is never evaluated;
+defusedxml, when installed, makes openpyxl refuse XML entity tricks.
+"""
+
+import datetime
+import logging
+import re
+import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from accounts.models import Unit
+from wells.choices import SETTLED_STATUSES, Category, OwnerKind, Status, Use, Zone
+from wells.models import CHINA_LAT, CHINA_LNG, Township, Well
+
+logger = logging.getLogger(__name__)
+
+# The template's header row (DESIGN §6: contract), in this order.
+HEADERS = (
+    "机井编码",
+    "取水户名称",
+    "取水户类型",
+    "乡镇(街道)",
+    "村(社区)",
+    "经度",
+    "纬度",
+    "所在区域",
+    "用途",
+    "井深(米)",
+    "取水许可证号",
+    "电表号",
+    "类别",
+    "责任单位",
+    "责任人",
+    "限期",
+    "备注",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    field: str
+    width: int
+    # Other names real files give the column; matched like the header.
+    aliases: tuple = ()
+
+
+COLUMNS = (
+    Column("机井编码", "code", 16, ("机井编号", "井编号", "编码")),
+    Column("取水户名称", "owner_name", 24, ("取水户", "取水户名", "用水户名称")),
+    Column("取水户类型", "owner_kind", 14, ("取水户性质",)),
+    Column("乡镇(街道)", "township", 14, ("乡镇", "乡镇/街道", "乡镇街道", "乡镇(街道办)", "街道(乡镇)")),
+    Column("村(社区)", "village", 14, ("村", "社区", "村(居)")),
+    Column("经度", "lng", 13),
+    Column("纬度", "lat", 13),
+    Column("所在区域", "zone", 10, ("区域", "所属区域")),
+    Column("用途", "uses", 18, ("取水用途", "用水用途")),
+    Column("井深(米)", "depth_m", 10, ("井深", "井深(m)")),
+    Column("取水许可证号", "license_no", 28, ("取水许可证编号", "许可证号")),
+    Column("电表号", "meter_no", 18, ("电表编号",)),
+    Column("类别", "category", 12, ("关停类别", "分类")),
+    Column("责任单位", "responsible_unit", 24),
+    Column("责任人", "responsible_person", 10),
+    Column("限期", "deadline", 12, ("关停时限", "完成时限", "关停期限")),
+    Column("备注", "note", 36),
+)
+assert tuple(column.header for column in COLUMNS) == HEADERS
+
+COLUMN_BY_FIELD = {column.field: column for column in COLUMNS}
+
+# What a new well cannot do without (the model's required fields), and the
+# columns a file with new wells needs: the responsible unit defaults to the
+# township's government.
+REQUIRED_FIELDS = ("code", "owner_name", "owner_kind", "uses", "category", "responsible_unit")
+REQUIRED_COLUMNS = ("code", "owner_name", "owner_kind", "uses", "category")
+
+# How each code is written in the workbook.
+LABELS = {
+    "owner_kind": {
+        OwnerKind.PERSON: "个人",
+        OwnerKind.ENTERPRISE: "企业",
+        OwnerKind.INSTITUTION: "事业单位/机关",
+        OwnerKind.COLLECTIVE: "村集体",
+    },
+    "zone": {Zone.PROHIBITED: "禁采区", Zone.RESTRICTED: "限采区"},
+    "uses": {
+        Use.DOMESTIC: "生活",
+        Use.GREENING: "绿化",
+        Use.LIVESTOCK: "养殖",
+        Use.IRRIGATION: "农灌",
+        Use.INDUSTRIAL: "工业",
+        Use.EMERGENCY: "城市应急水源",
+    },
+    "category": {Category.UNLICENSED: "未经审批", Category.LICENSED: "有证不合规", Category.RETAINED: "保留"},
+    "status": {
+        Status.INVENTORIED: "已排查登记",
+        Status.NOTIFIED: "已下达关停通知",
+        Status.LICENSE_REVOKED: "已注销取水许可",
+        Status.DISCONNECTED: "已断电拆除",
+        Status.SEALED: "已封填",
+        Status.ACCEPTED: "已验收销号",
+        Status.RETAINED: "保留",
+        Status.REACTIVATED: "复启待处置",
+    },
+}
+
+# Other words real files use for the same codes. The codes themselves are
+# accepted too.
+SYNONYMS = {
+    "owner_kind": {
+        "事业单位": OwnerKind.INSTITUTION,
+        "机关": OwnerKind.INSTITUTION,
+        "机关事业单位": OwnerKind.INSTITUTION,
+        "行政事业单位": OwnerKind.INSTITUTION,
+        "集体": OwnerKind.COLLECTIVE,
+        "村委会": OwnerKind.COLLECTIVE,
+        "公司": OwnerKind.ENTERPRISE,
+        "农户": OwnerKind.PERSON,
+    },
+    "zone": {"禁采": Zone.PROHIBITED, "限采": Zone.RESTRICTED, "地下水禁采区": Zone.PROHIBITED},
+    "uses": {
+        "生活用水": Use.DOMESTIC,
+        "绿化用水": Use.GREENING,
+        "养殖用水": Use.LIVESTOCK,
+        "农业灌溉": Use.IRRIGATION,
+        "灌溉": Use.IRRIGATION,
+        "农田灌溉": Use.IRRIGATION,
+        "工业用水": Use.INDUSTRIAL,
+        "应急水源": Use.EMERGENCY,
+        "城市应急备用水源": Use.EMERGENCY,
+    },
+    "category": {"未审批": Category.UNLICENSED, "无证": Category.UNLICENSED, "有证": Category.LICENSED},
+}
+
+# Cells that hold nothing although they are not blank.
+PLACEHOLDERS = frozenset({"-", "--", "—", "——", "/", "\\", "无", "暂无"})
+
+# A row of the template that shows how to fill it in; skipped on import.
+EXAMPLE_MARK = "(示例)"
+
+# Rows under the data that are not wells (totals, signatures).
+FOOTER_PREFIXES = ("合计", "小计", "总计", "填表人", "制表人", "审核人", "填报人", "负责人:")
+
+# The header is looked for in this many rows from the top of each sheet.
+HEADER_SEARCH_ROWS = 10
+HEADER_SEARCH_COLUMNS = 60
+# Rows holding data, at most; a bigger inventory goes in several files.
+MAX_DATA_ROWS = 50_000
+# Excel's own limit: a row number beyond it is not from a real workbook.
+EXCEL_MAX_ROW = 1_048_576
+# A workbook of 50,000 rows unpacks to some 20 MB; far more is a zip bomb.
+# zipfile stops at each part's declared size (a part that unpacks to more
+# fails its checksum), so checking the declared sizes bounds the real ones.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_PARTS = 500
+
+BATCH_SIZE = 500
+# Wells fetched by code per query: below SQLite's parameter limit.
+LOOKUP_CHUNK = 900
+
+
+class ImportFileError(Exception):
+    """The upload as a whole cannot be read (not an .xlsx, too big, no
+    header row …). The message says why, for a person."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class CellError(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+# Normalising -------------------------------------------------------------
+
+
+def _nfkc(value):
+    """Full-width digits, letters, brackets and spaces as their ASCII forms."""
+    return unicodedata.normalize("NFKC", value)
+
+
+def _header_key(value):
+    if value is None:
+        return ""
+    return re.sub(r"\s+", "", _nfkc(str(value))).lower()
+
+
+def _lookup_key(value):
+    return re.sub(r"\s+", "", _nfkc(str(value))).lower()
+
+
+_HEADER_KEYS = {}
+for _column in COLUMNS:
+    for _name in (_column.header, *_column.aliases):
+        _HEADER_KEYS.setdefault(_header_key(_name), _column)
+
+
+def _cell_text(value):
+    """The cell as a person reads it: text stripped, a whole number without
+    ``.0``, a date as YYYY-MM-DD, a placeholder (—, /, 无) as nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return format(Decimal(repr(value)).normalize(), "f")
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = str(value).replace("\u200b", "").replace("\ufeff", "").strip()
+    if text.startswith("="):
+        raise CellError(
+            _("This cell holds a formula (%(value)s); formulas are not read: type the value itself.")
+            % {"value": text[:40]}
+        )
+    # The export writes text beginning with = + - @ after an apostrophe so
+    # that Excel shows it as text; read it back without.
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+        text = text[1:]
+    return "" if text in PLACEHOLDERS else text
+
+
+def _limited(text, field_name):
+    limit = Well._meta.get_field(field_name).max_length
+    if limit and len(text) > limit:
+        raise CellError(_("Too long: %(limit)s characters at most.") % {"limit": limit})
+    return text
+
+
+# Cell readers --------------------------------------------------------------
+# Each takes the raw cell value and the lookups, returns the field's value or
+# None for an empty cell, and raises CellError with a reason a clerk reads.
+
+
+def _read_code(value, lookups):
+    text = _nfkc(_cell_text(value)).strip()
+    if not text:
+        return None
+    # The code is the well's address in every URL: /api/v1/wells/<code>/.
+    if "/" in text or text in {".", ".."}:
+        raise CellError(_("A well code cannot contain “/” or be “.” or “..”."))
+    return _limited(text, "code")
+
+
+def _text_reader(field_name, *, normalise=False):
+    def read(value, lookups):
+        text = _cell_text(value)
+        if normalise:
+            text = _nfkc(text).strip()
+        return _limited(text, field_name) if text else None
+
+    return read
+
+
+def _choice_reader(field_name):
+    words = {}
+    for code, label in LABELS[field_name].items():
+        words[_lookup_key(label)] = code
+        words[_lookup_key(code)] = code
+    for word, code in SYNONYMS.get(field_name, {}).items():
+        words[_lookup_key(word)] = code
+    choices = "、".join(LABELS[field_name].values())
+
+    def read(value, lookups):
+        text = _cell_text(value)
+        if not text:
+            return None
+        try:
+            return words[_lookup_key(text)]
+        except KeyError:
+            message = _("“%(value)s” is not one of: %(choices)s.") % {"value": text, "choices": choices}
+            raise CellError(message) from None
+
+    read.words = words
+    read.choices = choices
+    return read
+
+
+_read_owner_kind = _choice_reader("owner_kind")
+_read_zone = _choice_reader("zone")
+_read_category = _choice_reader("category")
+_read_one_use = _choice_reader("uses")
+
+_USE_SEPARATORS = re.compile(r"[、,，;；/／\s]+")
+
+
+def _read_uses(value, lookups):
+    text = _cell_text(value)
+    if not text:
+        return None
+    uses = []
+    for part in _USE_SEPARATORS.split(text):
+        if not part:
+            continue
+        try:
+            use = _read_one_use.words[_lookup_key(part)]
+        except KeyError:
+            raise CellError(
+                _("“%(value)s” is not a use; write one or more of: %(choices)s, separated by 、")
+                % {"value": part, "choices": _read_one_use.choices}
+            ) from None
+        if use not in uses:
+            uses.append(use)
+    return uses or None
+
+
+def _read_township(value, lookups):
+    text = _cell_text(value)
+    if not text:
+        return None
+    township = lookups.township(text)
+    if township is None:
+        raise CellError(_("No township or street is called “%(value)s”.") % {"value": text})
+    return township
+
+
+def _read_unit(value, lookups):
+    text = _cell_text(value)
+    if not text:
+        return None
+    unit = lookups.unit(text)
+    if unit is _AMBIGUOUS:
+        raise CellError(_("“%(value)s” could be more than one unit: write the unit's full name.") % {"value": text})
+    if unit is None:
+        raise CellError(_("No unit is called “%(value)s”.") % {"value": text})
+    return unit
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_DMS = re.compile(
+    r"(?:东经|北纬|[EN])?"
+    r"(?P<d>\d+(?:\.\d+)?)(?:°|度)"
+    r"(?:(?P<m>\d+(?:\.\d+)?)(?:′|'|’|分))?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)(?:″|′′|''|\"|”|秒))?"
+    r"[EN]?"
+)
+
+
+def _read_coordinate(value, lookups):
+    """Decimal degrees (87.308611) or degrees, minutes and seconds
+    (87°18′30″, 87°18'30", 87度18分30秒); the range is checked with the
+    other coordinate, so that a swapped pair gets one clear message."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        degrees = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    else:
+        text = re.sub(r"\s+", "", _nfkc(_cell_text(value))).upper()
+        if not text:
+            return None
+        if _NUMBER.fullmatch(text):
+            degrees = Decimal(text)
+        else:
+            match = _DMS.fullmatch(text)
+            if match is None:
+                raise CellError(
+                    _(
+                        "“%(value)s” is not a coordinate: write decimal degrees (87.308611) or degrees, "
+                        "minutes and seconds (87°18′30″)."
+                    )
+                    % {"value": _cell_text(value)}
+                )
+            minutes = Decimal(match["m"] or 0)
+            seconds = Decimal(match["s"] or 0)
+            if minutes >= 60 or seconds >= 60:
+                raise CellError(_("Minutes and seconds must be below 60."))
+            degrees = Decimal(match["d"]) + minutes / 60 + seconds / 3600
+    if not degrees.is_finite() or abs(degrees) >= 1000:
+        raise CellError(_("“%(value)s” is not a coordinate.") % {"value": _cell_text(value)})
+    return degrees.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+
+
+def _read_depth(value, lookups):
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        depth = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    else:
+        text = re.sub(r"\s+", "", _nfkc(_cell_text(value))).lower()
+        text = re.sub(r"(米|m)$", "", text)
+        if not text:
+            return None
+        try:
+            depth = Decimal(text)
+        except InvalidOperation:
+            raise CellError(_("“%(value)s” is not a number of metres.") % {"value": _cell_text(value)}) from None
+    if not depth.is_finite() or not Decimal(0) <= depth <= Decimal(3000):
+        raise CellError(_("The depth must be from 0 to 3000 metres."))
+    return depth.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+_TEXT_DATE = re.compile(
+    r"(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*[日号]?"
+    r"(?:\s+\d{1,2}:\d{2}(:\d{2})?)?"  # a time after the date, as Excel writes it
+)
+
+
+def _read_date(value, lookups):
+    """An Excel date, or text written 2023-11-30, 2023/11/30, 2023.11.30,
+    2023年11月30日, or the number 20231130."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = re.sub(r"\s+", " ", _nfkc(_cell_text(value))).strip()
+    if not text:
+        return None
+    match = _TEXT_DATE.fullmatch(text)
+    if match is not None:
+        parts = match.group(1, 2, 3)
+    elif re.fullmatch(r"\d{8}", text):
+        parts = text[:4], text[4:6], text[6:]
+    else:
+        raise CellError(
+            _("“%(value)s” is not a date: write it as 2023-11-30, 2023/11/30, 2023.11.30 or 2023年11月30日.")
+            % {"value": text}
+        )
+    try:
+        return datetime.date(*(int(part) for part in parts))
+    except ValueError:
+        raise CellError(_("“%(value)s” is not a day of the calendar.") % {"value": text}) from None
+
+
+READERS = {
+    "code": _read_code,
+    "owner_name": _text_reader("owner_name"),
+    "owner_kind": _read_owner_kind,
+    "township": _read_township,
+    "village": _text_reader("village"),
+    "lng": _read_coordinate,
+    "lat": _read_coordinate,
+    "zone": _read_zone,
+    "uses": _read_uses,
+    "depth_m": _read_depth,
+    "license_no": _text_reader("license_no"),
+    "meter_no": _text_reader("meter_no", normalise=True),
+    "category": _read_category,
+    "responsible_unit": _read_unit,
+    "responsible_person": _text_reader("responsible_person"),
+    "deadline": _read_date,
+    "note": _text_reader("note"),
+}
+assert set(READERS) == set(COLUMN_BY_FIELD)
+
+_AMBIGUOUS = object()
+
+
+class Lookups:
+    """Townships and units by every name a file may give them, read once
+    for the whole file."""
+
+    # A township's government is often written instead of the area.
+    _SUFFIXES = ("人民政府", "办事处", "政府")
+
+    def __init__(self):
+        self.townships = {}
+        for township in Township.objects.select_related("government"):
+            names = [township.name, township.code]
+            if township.government is not None:
+                names += [township.government.name, township.government.short_name]
+            for name in names:
+                if name:
+                    self._add(self.townships, name, township)
+                    self._add(self.townships, self._strip_suffix(name), township)
+        self.units = {}
+        for unit in Unit.objects.all():
+            for name in (unit.name, unit.short_name):
+                if name:
+                    self._add(self.units, name, unit)
+
+    @classmethod
+    def _strip_suffix(cls, name):
+        for suffix in cls._SUFFIXES:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                return name[: -len(suffix)]
+        return name
+
+    @staticmethod
+    def _add(table, name, obj):
+        key = _lookup_key(name)
+        if table.get(key, obj) is not obj:
+            table[key] = _AMBIGUOUS
+        else:
+            table[key] = obj
+
+    def township(self, text):
+        found = self.townships.get(_lookup_key(text))
+        if found is None:
+            found = self.townships.get(_lookup_key(self._strip_suffix(_nfkc(text).strip())))
+        return None if found is _AMBIGUOUS else found
+
+    def unit(self, text):
+        return self.units.get(_lookup_key(text))
+
+
+# Reading the file ----------------------------------------------------------
+
+
+def check_workbook_file(upload):
+    """Refuse, before openpyxl sees it, anything but a modest .xlsx: an empty
+    or oversize file, an old .xls, a CSV or other file renamed, a zip that is
+    not a workbook, and a zip bomb (too many parts, or parts that unpack to
+    too much)."""
+    size = getattr(upload, "size", None)
+    if not size:
+        raise ImportFileError(_("The file is empty."))
+    if size > settings.IMPORT_MAX_BYTES:
+        raise ImportFileError(
+            _("The file is %(size)s; the limit is %(limit)s.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(settings.IMPORT_MAX_BYTES)}
+        )
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(
+            _(
+                "This is an old Excel file (.xls) or a workbook with a password. Open it in Excel, "
+                "remove any password and save it as “Excel Workbook (.xlsx)”, then upload that."
+            )
+        )
+    if not head.startswith(b"PK\x03\x04"):
+        raise ImportFileError(_("This is not an Excel workbook (.xlsx). Save the sheet as .xlsx and upload that."))
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        raise ImportFileError(_("The workbook is damaged and cannot be read.")) from None
+    finally:
+        upload.seek(0)
+    if len(parts) > MAX_PARTS:
+        raise ImportFileError(
+            _("The workbook holds too many parts (%(count)s; at most %(limit)s) to be read safely.")
+            % {"count": len(parts), "limit": MAX_PARTS}
+        )
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ImportFileError(
+            _("The workbook unpacks to %(size)s, more than the %(limit)s that can be read safely.")
+            % {"size": filesizeformat(unpacked), "limit": filesizeformat(MAX_UNPACKED_BYTES)}
+        )
+    names = {part.filename for part in parts}
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise ImportFileError(_("This is not an Excel workbook (.xlsx). Save the sheet as .xlsx and upload that."))
+
+
+@dataclass
+class Sheet:
+    """The rows of the sheet that holds the inventory, as read: ``rows`` from
+    row 1 to the last row with anything in it (values padded to ``width``),
+    the header's row number and which column (0-based) holds which field."""
+
+    title: str
+    rows: list
+    header_row: int
+    data_start: int
+    width: int
+    columns: dict  # field -> index
+    # (row, column) of formula cells without a saved result.
+    unsaved_formulas: set = field(default_factory=set)
+
+
+def read_sheet(upload):
+    """Check the upload and read the sheet holding the inventory. Raises
+    :class:`ImportFileError` for a file that cannot be read."""
+    check_workbook_file(upload)
+    try:
+        workbook = load_workbook(upload, read_only=True, data_only=True)
+    except Exception:
+        # A hostile or broken file fails inside openpyxl in a hundred ways
+        # (XML entities refused by defusedxml, bad XML, missing parts …);
+        # all of them mean the same thing to the person uploading.
+        logger.info("An uploaded workbook could not be opened.", exc_info=True)
+        raise ImportFileError(_("The workbook is damaged and cannot be read.")) from None
+    try:
+        for worksheet in workbook.worksheets:
+            sheet = _read_worksheet(upload, worksheet)
+            if sheet is not None:
+                return sheet
+    except ImportFileError:
+        raise
+    except Exception:
+        logger.info("An uploaded workbook could not be read.", exc_info=True)
+        raise ImportFileError(_("The workbook is damaged and cannot be read.")) from None
+    finally:
+        workbook.close()
+    raise ImportFileError(
+        _("No sheet has the template's header row (%(headers)s …) in its first %(rows)s rows.")
+        % {"headers": "、".join(HEADERS[:4]), "rows": HEADER_SEARCH_ROWS}
+    )
+
+
+def _read_worksheet(upload, worksheet):
+    if not hasattr(worksheet, "iter_rows"):
+        return None  # a chart sheet
+    # Many programs write a wrong <dimension>; read what the rows say.
+    worksheet.reset_dimensions()
+    top = []
+    for values in worksheet.iter_rows(max_row=HEADER_SEARCH_ROWS, max_col=HEADER_SEARCH_COLUMNS, values_only=True):
+        top.append(values)
+    found = _find_header(top)
+    if found is None:
+        return None
+    header_row, data_start, columns = found
+    width = max(columns.values()) + 1
+
+    rows = []
+    data_rows = 0
+    last_filled = 0
+    for number, values in enumerate(worksheet.iter_rows(max_col=width, values_only=True), start=1):
+        if number > EXCEL_MAX_ROW:
+            raise ImportFileError(_("The workbook is damaged and cannot be read."))
+        if len(values) < width:
+            values = tuple(values) + (None,) * (width - len(values))
+        rows.append(values)
+        if any(value is not None and value != "" for value in values):
+            last_filled = number
+            if number >= data_start:
+                data_rows += 1
+                if data_rows > MAX_DATA_ROWS:
+                    raise ImportFileError(
+                        _("The sheet has more than %(limit)s rows of wells; split it into several files.")
+                        % {"limit": MAX_DATA_ROWS}
+                    )
+    del rows[last_filled:]
+    merges, formulas = _scan_sheet_xml(upload, worksheet)
+    _fill_merged_cells(rows, merges, data_start, width)
+    # A formula whose result was never saved (a file written by a program,
+    # not by Excel) reads as empty; it must not pass for an empty cell.
+    unsaved = {
+        (row, column)
+        for row, column in formulas
+        if row <= len(rows) and column < width and rows[row - 1][column] is None
+    }
+    return Sheet(worksheet.title, rows, header_row, data_start, width, columns, unsaved)
+
+
+def _find_header(top):
+    """The header row among the top rows: the one naming most of the
+    contract's columns, the 机井编码 among them. A second header row below it
+    (经度 and 纬度 under a merged 坐标) adds the columns it names."""
+    best = None
+    for index, values in enumerate(top):
+        columns = _header_columns(values)
+        if "code" in columns and len(columns) >= 3 and (best is None or len(columns) > len(best[1])):
+            best = (index, columns)
+    if best is None:
+        return None
+    index, columns = best
+    data_start = index + 2
+    if index + 1 < len(top):
+        below = _header_columns(top[index + 1], taken=columns)
+        if below:
+            for name, position in below.items():
+                columns.setdefault(name, position)
+            data_start += 1
+    return index + 1, data_start, columns
+
+
+def _header_columns(values, taken=None):
+    taken = taken or {}
+    used = set(taken.values())
+    columns = {}
+    for position, value in enumerate(values):
+        column = _HEADER_KEYS.get(_header_key(value))
+        if column is None or column.field in taken or column.field in columns or position in used:
+            continue
+        columns[column.field] = position
+    return columns
+
+
+_MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+)(\d+):([A-Z]+)(\d+)\"")
+_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]+)(\d+)\"[^>]*?(?<!/)>\s*<(?:\w+:)?f\b")
+
+
+def _scan_sheet_xml(upload, worksheet):
+    """What openpyxl's read-only mode does not tell: the sheet's merged
+    ranges, and which cells hold a formula. Read from the sheet's XML by
+    pattern (``<mergeCell ref="D3:D12"/>``, ``<c r="B5"><f>``), which
+    expands no entity and holds nothing but the scan's results in memory."""
+    merges, formulas = set(), set()
+    path = getattr(worksheet, "_worksheet_path", None)
+    if not path:
+        return merges, formulas
+    upload.seek(0)
+    with zipfile.ZipFile(upload) as archive, archive.open(path) as source:
+        tail = b""
+        while chunk := source.read(1 << 20):
+            data = tail + chunk
+            merges.update(_MERGE_REF.findall(data))
+            formulas.update(_FORMULA_CELL.findall(data))
+            # An element may straddle two chunks: read the seam again.
+            tail = data[-256:]
+    upload.seek(0)
+    merges = {
+        (column_index_from_string(first_col.decode()) - 1, int(first_row), int(last_row))
+        for first_col, first_row, _last_col, last_row in merges
+    }
+    formulas = {(int(row), column_index_from_string(column.decode()) - 1) for column, row in formulas}
+    return merges, formulas
+
+
+def _fill_merged_cells(rows, merges, data_start, width):
+    """A cell merged down several rows holds its value for each of them, as
+    a person reads it (a 乡镇 written once beside ten wells). Merges across
+    columns leave the value in the first column only."""
+    for column, top, last_row in merges:
+        bottom = min(last_row, len(rows))
+        if column >= width or bottom <= top or bottom < data_start:
+            continue
+        value = rows[top - 1][column]
+        for number in range(max(top + 1, data_start), bottom + 1):
+            row = rows[number - 1]
+            if row[column] is None:
+                rows[number - 1] = row[:column] + (value,) + row[column + 1 :]
+
+
+# Importing -----------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """What an import did, or would do (``dry_run``): counts, every error as
+    ``{"row", "field", "message"}`` (the Excel row number and the column's
+    header), and in a dry run one line per well."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list = field(default_factory=list)
+    preview: list = field(default_factory=list)
+    dry_run: bool = False
+
+    def as_dict(self):
+        body = {"created": self.created, "updated": self.updated, "errors": self.errors}
+        body["unchanged"] = self.unchanged
+        if self.dry_run:
+            body["dry_run"] = True
+            body["wells"] = self.preview
+        return body
+
+
+def import_wells(upload, *, campaign, dry_run=False):
+    """Read an inventory workbook and create or update its wells, all or
+    nothing. New wells join ``campaign`` and start ``inventoried``; a well
+    already in the ledger (by code) has the facts the file gives updated and
+    its version bumped, never its status, campaign or lifecycle fields. An
+    empty cell leaves the well's value as it is. Returns an
+    :class:`ImportResult`; raises :class:`ImportFileError` for a file that
+    cannot be read."""
+    sheet = read_sheet(upload)
+    return import_sheet(sheet, campaign=campaign, dry_run=dry_run)
+
+
+def import_sheet(sheet, *, campaign, dry_run=False):
+    """Import the rows of a :class:`Sheet` (see :func:`import_wells`)."""
+    lookups = Lookups()
+    result = ImportResult(dry_run=dry_run)
+    parsed = _parse_rows(sheet, lookups, result.errors)
+    if not parsed and not result.errors:
+        raise ImportFileError(_("No wells were found below the header row."))
+    try:
+        with transaction.atomic():
+            _plan_and_write(sheet, parsed, campaign, result)
+    except IntegrityError:
+        # Another import or a POST created one of the new codes meanwhile.
+        raise ImportFileError(
+            _("Some of these wells were added by someone else while the file was read. Upload it again.")
+        ) from None
+    return result
+
+
+def _plan_and_write(sheet, parsed, campaign, result):
+    """Compare the parsed rows with the ledger (the wells locked unless in a
+    dry run), collect the model's refusals, and write when nothing is
+    refused. Fills ``result``."""
+    dry_run = result.dry_run
+    existing = _existing_wells([values["code"] for _number, values in parsed], lock=not dry_run)
+    to_create, to_update, fields = [], [], set()
+    missing_columns = [name for name in REQUIRED_COLUMNS if name not in sheet.columns]
+    reported_missing = False
+    now = timezone.now()
+    for number, values in parsed:
+        well = existing.get(values["code"])
+        if well is None:
+            if missing_columns:
+                # Said once, at the header; every new well waits for that fix.
+                if not reported_missing:
+                    _report_missing_columns(missing_columns, values["code"], number, sheet, result.errors)
+                    reported_missing = True
+                continue
+            well, changed = _new_well(values, campaign, number, result.errors)
+            action = "create"
+        else:
+            changed = _apply(well, values)
+            action = "update" if changed else "unchanged"
+        if well is None or not _check_well(well, values, number, result.errors):
+            continue
+        if action == "create":
+            to_create.append(well)
+        elif action == "update":
+            well.version += 1
+            well.updated_at = now
+            fields.update(changed)
+            to_update.append(well)
+        else:
+            result.unchanged += 1
+        if dry_run:
+            result.preview.append({"row": number, "code": well.code, "action": action, "changes": changed})
+
+    result.errors.sort(key=lambda error: (error["row"], _column_order(error["field"])))
+    if result.errors:
+        return
+    result.created, result.updated = len(to_create), len(to_update)
+    if not dry_run:
+        Well.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+        if to_update:
+            Well.objects.bulk_update(to_update, [*sorted(fields), "version", "updated_at"], batch_size=BATCH_SIZE)
+
+
+def _column_order(header):
+    return HEADERS.index(header) if header in HEADERS else -1
+
+
+def _error(errors, row, column, message):
+    errors.append({"row": row, "field": column, "message": message})
+
+
+def _parse_rows(sheet, lookups, errors):
+    """Each data row as {field: value} for the cells it fills, in file
+    order; bad cells, rows without a code and repeated codes go to
+    ``errors``."""
+    readers = [(index, COLUMN_BY_FIELD[name], READERS[name]) for name, index in sheet.columns.items()]
+    readers.sort(key=lambda item: item[0])
+    seen = {}
+    parsed = []
+    for number in range(sheet.data_start, len(sheet.rows) + 1):
+        row = sheet.rows[number - 1]
+        if all(value is None or (isinstance(value, str) and not value.strip()) for value in row):
+            continue
+        if _is_footer(row):
+            continue
+        values, bad = {}, False
+        for index, column, read in readers:
+            try:
+                if (number, index) in sheet.unsaved_formulas:
+                    raise CellError(_unsaved_formula_message())
+                value = read(row[index], lookups)
+            except CellError as error:
+                _error(errors, number, column.header, error.message)
+                bad = True
+                continue
+            if value is not None:
+                values[column.field] = value
+        code = values.get("code")
+        if code is None:
+            if not _code_cell_failed(errors, number):
+                _error(errors, number, "机井编码", _("Fill in the well code."))
+            continue
+        if _nfkc(code).startswith(EXAMPLE_MARK):
+            continue
+        if code in seen:
+            _error(
+                errors,
+                number,
+                "机井编码",
+                _("The well code %(code)s is also in row %(row)s: each well once per file.")
+                % {"code": code, "row": seen[code]},
+            )
+            continue
+        seen[code] = number
+        if not _check_coordinates(values, number, errors) or bad:
+            continue
+        parsed.append((number, values))
+    return parsed
+
+
+def _unsaved_formula_message():
+    return _("This cell holds a formula without a saved result; formulas are not read: type the value itself.")
+
+
+def _code_cell_failed(errors, number):
+    return any(error["row"] == number and error["field"] == "机井编码" for error in errors)
+
+
+def _is_footer(row):
+    for value in row:
+        if value is None or value == "":
+            continue
+        text = re.sub(r"\s+", "", _nfkc(str(value)))
+        return text.startswith(FOOTER_PREFIXES)
+    return False
+
+
+def _check_coordinates(values, number, errors):
+    """Both coordinates inside China; a swapped pair is named as such."""
+    lng, lat = values.get("lng"), values.get("lat")
+    lng_ok = lng is None or CHINA_LNG[0] <= lng <= CHINA_LNG[1]
+    lat_ok = lat is None or CHINA_LAT[0] <= lat <= CHINA_LAT[1]
+    if lng_ok and lat_ok:
+        return True
+    swapped = (
+        lng is not None
+        and lat is not None
+        and CHINA_LAT[0] <= lng <= CHINA_LAT[1]
+        and CHINA_LNG[0] <= lat <= CHINA_LNG[1]
+    )
+    if swapped:
+        _error(
+            errors,
+            number,
+            "经度",
+            _(
+                "Longitude and latitude look swapped: in China the longitude (经度) is from %(lng_min)s to "
+                "%(lng_max)s and the latitude (纬度) from %(lat_min)s to %(lat_max)s."
+            )
+            % {"lng_min": CHINA_LNG[0], "lng_max": CHINA_LNG[1], "lat_min": CHINA_LAT[0], "lat_max": CHINA_LAT[1]},
+        )
+        return False
+    if not lng_ok:
+        _error(
+            errors,
+            number,
+            "经度",
+            _("The longitude %(value)s is outside China (from %(min)s to %(max)s).")
+            % {"value": lng, "min": CHINA_LNG[0], "max": CHINA_LNG[1]},
+        )
+    if not lat_ok:
+        _error(
+            errors,
+            number,
+            "纬度",
+            _("The latitude %(value)s is outside China (from %(min)s to %(max)s).")
+            % {"value": lat, "min": CHINA_LAT[0], "max": CHINA_LAT[1]},
+        )
+    return False
+
+
+def _existing_wells(codes, *, lock):
+    wells = {}
+    for start in range(0, len(codes), LOOKUP_CHUNK):
+        chunk = Well.objects.filter(code__in=codes[start : start + LOOKUP_CHUNK])
+        if lock:
+            # No action or PATCH may change these wells between this read and
+            # the write below.
+            chunk = chunk.select_for_update()
+        wells.update((well.code, well) for well in chunk)
+    return wells
+
+
+def _report_missing_columns(missing_columns, code, number, sheet, errors):
+    for name in missing_columns:
+        _error(
+            errors,
+            sheet.header_row,
+            COLUMN_BY_FIELD[name].header,
+            _("The column “%(column)s” is missing; new wells (such as %(code)s in row %(row)s) need it.")
+            % {"column": COLUMN_BY_FIELD[name].header, "code": code, "row": number},
+        )
+
+
+def _new_well(values, campaign, number, errors):
+    township = values.get("township")
+    if "responsible_unit" not in values and township is not None and township.government_id:
+        # The township's government carries out the closure unless the file
+        # names another unit (DESIGN §1).
+        values["responsible_unit"] = township.government
+    blank = [name for name in REQUIRED_FIELDS if name not in values]
+    for name in blank:
+        _error(
+            errors,
+            number,
+            COLUMN_BY_FIELD[name].header,
+            _("Fill this in: %(code)s is a new well.") % {"code": values["code"]},
+        )
+    if blank:
+        return None, []
+    well = Well(campaign=campaign, status=Status.INVENTORIED, **values)
+    return well, sorted(values)
+
+
+def _apply(well, values):
+    """Set the file's values on an existing well; the fields that changed."""
+    changed = []
+    for name, value in values.items():
+        if name == "code":
+            continue
+        current = getattr(well, f"{name}_id") if name in ("township", "responsible_unit") else getattr(well, name)
+        new = value.pk if name in ("township", "responsible_unit") else value
+        same = set(current) == set(new) if name == "uses" else current == new
+        if not same:
+            setattr(well, name, value)
+            changed.append(name)
+    return changed
+
+
+_MODEL_FIELD_COLUMNS = {column.field: column.header for column in COLUMNS}
+
+
+def _check_well(well, values, number, errors):
+    """The model's own rules (both coordinates or neither, a retained well's
+    reason), on the well as the file leaves it."""
+    if (well.lat is None) != (well.lng is None):
+        header = "纬度" if well.lat is None else "经度"
+        _error(errors, number, header, _("Give both longitude and latitude, or neither."))
+        return False
+    try:
+        well.clean()
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                _error(errors, number, _MODEL_FIELD_COLUMNS.get(name), message)
+        return False
+    return True
+
+
+# The template ----------------------------------------------------------------
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_EXAMPLE_FONT = Font(italic=True, color="808080")
+_ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
+_TEXT_FIELDS = ("code", "license_no", "meter_no")
+
+
+def template_workbook():
+    """The import template: the header row, an example row (skipped on
+    import), drop-down lists for the coded columns and a sheet of
+    instructions. Returns an open temporary file positioned at its start."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "机井台账"
+    sheet.append(list(HEADERS))
+    for cell in sheet[1]:
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    townships = list(Township.objects.select_related("government").order_by("code"))
+    units = list(Unit.objects.order_by("kind", "name").values_list("name", flat=True))
+    example_township = townships[0] if townships else None
+    example = {
+        "code": f"{EXAMPLE_MARK}CJ-ZSL-01",
+        "owner_name": "张某某",
+        "owner_kind": LABELS["owner_kind"][OwnerKind.PERSON],
+        "township": example_township.name if example_township else "中山路街道",
+        "village": "一村",
+        "lng": 87.308611,
+        "lat": 44.016111,
+        "zone": LABELS["zone"][Zone.PROHIBITED],
+        "uses": "生活、农灌",
+        "depth_m": 80,
+        "license_no": "",
+        "meter_no": "6530010021001",
+        "category": LABELS["category"][Category.UNLICENSED],
+        "responsible_unit": (
+            example_township.government.name
+            if example_township and example_township.government
+            else (units[0] if units else "中山路街道办事处")
+        ),
+        "responsible_person": "张三",
+        "deadline": datetime.date(timezone.localdate().year, 11, 30),
+        "note": "示例行：机井编码以“(示例)”开头的行导入时跳过，可删除。",
+    }
+    sheet.append([example[column.field] for column in COLUMNS])
+    for cell in sheet[2]:
+        cell.font = _EXAMPLE_FONT
+    sheet.cell(row=2, column=HEADERS.index("限期") + 1).number_format = "yyyy-mm-dd"
+    for index, column in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = column.width
+        if column.field in _TEXT_FIELDS:
+            # Codes and meter numbers stay text: Excel would turn
+            # 6530010021001 into 6.53E+12.
+            for row in range(3, 1003):
+                sheet.cell(row=row, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+
+    options = workbook.create_sheet("选项")
+    lists = {
+        "township": [township.name for township in townships],
+        "responsible_unit": units,
+    }
+    for index, (name, values) in enumerate(lists.items(), start=1):
+        options.cell(row=1, column=index, value=COLUMN_BY_FIELD[name].header).font = _HEADER_FONT
+        for row, value in enumerate(values, start=2):
+            options.cell(row=row, column=index, value=value)
+        options.column_dimensions[get_column_letter(index)].width = 28
+    options.sheet_state = "hidden"
+
+    def column_range(name):
+        letter = get_column_letter(HEADERS.index(COLUMN_BY_FIELD[name].header) + 1)
+        return f"{letter}3:{letter}10000"
+
+    for name in ("owner_kind", "zone", "category"):
+        validation = DataValidation(
+            type="list",
+            formula1='"' + ",".join(LABELS[name].values()) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="请从列表中选择",
+            error="可选：" + "、".join(LABELS[name].values()),
+        )
+        validation.add(column_range(name))
+        sheet.add_data_validation(validation)
+    # Several uses go in one cell (生活、农灌): the list helps but does not
+    # refuse what is not in it.
+    uses = DataValidation(
+        type="list",
+        formula1='"' + ",".join(LABELS["uses"].values()) + '"',
+        allow_blank=True,
+        showErrorMessage=False,
+        showInputMessage=True,
+        promptTitle="用途",
+        prompt="可填多个，用“、”分隔，如：生活、农灌",
+    )
+    uses.add(column_range("uses"))
+    sheet.add_data_validation(uses)
+    for index, name in enumerate(lists, start=1):
+        if not lists[name]:
+            continue
+        letter = get_column_letter(index)
+        validation = DataValidation(
+            type="list",
+            formula1=f"'选项'!${letter}$2:${letter}${len(lists[name]) + 1}",
+            allow_blank=True,
+            showErrorMessage=False,
+        )
+        validation.add(column_range(name))
+        sheet.add_data_validation(validation)
+
+    guide = workbook.create_sheet("填写说明")
+    guide.column_dimensions["A"].width = 16
+    guide.column_dimensions["B"].width = 90
+    guide.append(["列", "填写要求"])
+    for cell in guide[1]:
+        cell.font = _HEADER_FONT
+    for header, text in _GUIDE:
+        guide.append([header, text])
+    return _saved(workbook)
+
+
+_GUIDE = (
+    ("机井编码", "必填，全市唯一，不含“/”。再次导入同一编码时更新该井信息，不会重复建档。"),
+    ("取水户名称", "新井必填。"),
+    ("取水户类型", "新井必填：个人、企业、事业单位/机关、村集体。"),
+    ("乡镇(街道)", "乡镇或街道名称（如 中山路街道），也可填其人民政府或办事处名称。"),
+    ("村(社区)", "选填。"),
+    ("经度/纬度", "WGS84 坐标：十进制度（87.308611）或度分秒（87°18′30″、87度18分30秒），须在中国境内。"),
+    ("所在区域", "禁采区 或 限采区，空白按禁采区。"),
+    ("用途", "新井必填，可多选，用“、”分隔：生活、绿化、养殖、农灌、工业、城市应急水源。"),
+    ("井深(米)", "数字，0–3000。"),
+    ("取水许可证号", "无许可证的留空。"),
+    ("类别", "新井必填：未经审批、有证不合规、保留。保留井须为城市应急水源或在备注中写明保留原因。"),
+    ("责任单位", "单位全称或简称（如 中山路街道办事处）；新井空白时为所在乡镇(街道)的人民政府或办事处。"),
+    ("限期", "日期：2023-11-30、2023/11/30、2023.11.30 或 2023年11月30日。"),
+    ("其他", "表头上方可有标题行；空白单元格在更新时保留原值；井的状态只能在系统中办理，不能通过导入修改。"),
+)
+
+
+def _saved(workbook):
+    # Handed to the response, which closes it once sent.
+    handle = tempfile.TemporaryFile()  # noqa: SIM115
+    workbook.save(handle)
+    handle.seek(0)
+    return handle
+
+
+# The error report ---------------------------------------------------------
+
+ERROR_HEADER = "错误说明"
+
+
+def error_workbook(sheet, errors):
+    """The uploaded sheet as read (merged values filled in), with a column
+    “错误说明” that says what is wrong on each row, at the same row numbers
+    the errors name. Returns an open temporary file at its start."""
+    by_row = {}
+    for error in errors:
+        prefix = f"{error['field']}：" if error["field"] else ""
+        by_row.setdefault(error["row"], []).append(prefix + error["message"])
+    workbook = Workbook(write_only=True)
+    out = workbook.create_sheet(sheet.title[:31] or "Sheet1")
+    for index in range(sheet.width):
+        out.column_dimensions[get_column_letter(index + 1)].width = 16
+    out.column_dimensions[get_column_letter(sheet.width + 1)].width = 60
+    out.freeze_panes = f"A{sheet.header_row + 1}"
+    last = max([len(sheet.rows), *by_row])
+    for number in range(1, last + 1):
+        values = sheet.rows[number - 1] if number <= len(sheet.rows) else (None,) * sheet.width
+        cells = [_safe(value) for value in values]
+        if number == sheet.header_row:
+            cells.append(_styled(out, ERROR_HEADER, font=_HEADER_FONT))
+        elif number in by_row:
+            cells.append(_styled(out, "；".join(by_row[number]), fill=_ERROR_FILL))
+        out.append(cells)
+    return _saved(workbook)
+
+
+# The ledger export -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    header: str
+    width: int
+    value: object  # well -> cell value
+    number_format: str | None = None
+
+
+def _label(name):
+    return lambda code: LABELS[name].get(code, code)
+
+
+_owner_kind, _zone, _category, _status = (_label(name) for name in ("owner_kind", "zone", "category", "status"))
+
+
+def _local(moment, zone):
+    # Excel has no time zones: the time as read in Shanghai.
+    return moment.astimezone(zone).replace(tzinfo=None, microsecond=0) if moment else None
+
+
+def _overdue(well, today):
+    """:attr:`Well.is_overdue`, with today read once per export."""
+    return well.status not in SETTLED_STATUSES and well.deadline is not None and well.deadline < today
+
+
+@dataclass(frozen=True)
+class _ExportContext:
+    today: datetime.date
+    zone: datetime.tzinfo
+
+
+EXPORT_COLUMNS = (
+    ExportColumn("机井编码", 16, lambda w, c: w.code),
+    ExportColumn("取水户名称", 24, lambda w, c: w.owner_name),
+    ExportColumn("取水户类型", 14, lambda w, c: _owner_kind(w.owner_kind)),
+    ExportColumn("乡镇(街道)", 14, lambda w, c: w.township.name if w.township_id else None),
+    ExportColumn("村(社区)", 14, lambda w, c: w.village),
+    ExportColumn("经度", 13, lambda w, c: w.lng, "0.000000"),
+    ExportColumn("纬度", 13, lambda w, c: w.lat, "0.000000"),
+    ExportColumn("所在区域", 10, lambda w, c: _zone(w.zone)),
+    ExportColumn("用途", 18, lambda w, c: "、".join(LABELS["uses"].get(use, use) for use in w.uses)),
+    ExportColumn("井深(米)", 10, lambda w, c: w.depth_m, "0.00"),
+    ExportColumn("取水许可证号", 28, lambda w, c: w.license_no),
+    ExportColumn("电表号", 18, lambda w, c: w.meter_no),
+    ExportColumn("类别", 12, lambda w, c: _category(w.category)),
+    ExportColumn("责任单位", 24, lambda w, c: w.responsible_unit.name),
+    ExportColumn("责任人", 10, lambda w, c: w.responsible_person),
+    ExportColumn("限期", 12, lambda w, c: w.deadline, "yyyy-mm-dd"),
+    ExportColumn("备注", 36, lambda w, c: w.note),
+    ExportColumn("状态", 14, lambda w, c: _status(w.status)),
+    ExportColumn("是否超期", 9, lambda w, c: "是" if _overdue(w, c.today) else "否"),
+    ExportColumn("强制关停", 9, lambda w, c: "是" if w.enforced else "否"),
+    ExportColumn("限期整改日期", 12, lambda w, c: w.comply_by, "yyyy-mm-dd"),
+    ExportColumn("替代水源接通日期", 14, lambda w, c: w.supply_connected_on, "yyyy-mm-dd"),
+    ExportColumn("所属行动", 30, lambda w, c: w.campaign.name),
+    ExportColumn("更新时间", 18, lambda w, c: _local(w.updated_at, c.zone), "yyyy-mm-dd hh:mm"),
+)
+# The export reads back as an import: its first columns are the template's.
+assert tuple(column.header for column in EXPORT_COLUMNS[: len(HEADERS)]) == HEADERS
+
+SUMMARY_COLUMNS = (
+    ("责任单位", 30, "responsible_unit__name", None),
+    ("机井总数", 10, "total", "0"),
+    ("应关停", 10, "to_close", "0"),
+    ("保留", 10, "retained", "0"),
+    ("已封填", 10, "sealed", "0"),
+    ("已验收销号", 12, "accepted", "0"),
+    ("超期", 10, "overdue", "0"),
+    ("完成率", 10, "completion_rate", "0.0%"),
+)
+
+# Text that a spreadsheet would take for a formula (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(value):
+    """A value for a cell: text that Excel would run as a formula gets a
+    leading apostrophe, so it shows as the text it is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _styled(sheet, value, *, font=None, fill=None, number_format=None):
+    cell = WriteOnlyCell(sheet, value=value)
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
+
+
+def export_wells(wells, summary_rows, totals):
+    """The ledger as a workbook, written row by row (openpyxl's write-only
+    mode) so that 100,000 wells never sit in memory together: a sheet of
+    wells with Chinese headers and labels, real date and number cells, a
+    frozen header and an autofilter, and a sheet of figures per responsible
+    unit. ``wells`` is iterated once; ``summary_rows`` and ``totals`` are
+    :meth:`WellQuerySet.summary_by_unit` and ``summary_counts`` of the same
+    wells. Returns an open temporary file at its start."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("机井台账")
+    for index, column in enumerate(EXPORT_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    sheet.append([_styled(sheet, column.header, font=_HEADER_FONT, fill=_HEADER_FILL) for column in EXPORT_COLUMNS])
+
+    context = _ExportContext(today=timezone.localdate(), zone=timezone.get_current_timezone())
+    # One styled cell per formatted column, given each row's value in turn:
+    # openpyxl writes a row's cells as it is appended, and building a
+    # styled cell per value is a good part of the cost of a big export.
+    styled = [
+        _styled(sheet, None, number_format=column.number_format) if column.number_format else None
+        for column in EXPORT_COLUMNS
+    ]
+    getters = [column.value for column in EXPORT_COLUMNS]
+    rows = 1
+    for well in wells:
+        cells = []
+        for get, cell in zip(getters, styled, strict=True):
+            value = get(well, context)
+            if cell is not None and value is not None:
+                cell.value = value
+                cells.append(cell)
+            else:
+                cells.append(_safe(value) if value != "" else None)
+        sheet.append(cells)
+        rows += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}{rows}"
+
+    summary = workbook.create_sheet("按责任单位汇总")
+    for index, (_header, width, _key, _format) in enumerate(SUMMARY_COLUMNS, start=1):
+        summary.column_dimensions[get_column_letter(index)].width = width
+    summary.freeze_panes = "A2"
+    summary.append([_styled(summary, header, font=_HEADER_FONT, fill=_HEADER_FILL) for header, *_ in SUMMARY_COLUMNS])
+    for row in summary_rows:
+        summary.append(_summary_cells(summary, row))
+    summary.append(_summary_cells(summary, {**totals, "responsible_unit__name": "合计"}, font=_HEADER_FONT))
+    return _saved(workbook)
+
+
+def _summary_cells(sheet, row, font=None):
+    cells = []
+    for _header, _width, key, number_format in SUMMARY_COLUMNS:
+        value = row.get(key)
+        number_format = number_format if value is not None else None
+        cells.append(_styled(sheet, _safe(value), font=font, number_format=number_format))
+    return cells

@@ -123,6 +123,27 @@ def generate_tasks(wells):
     return len(new_tasks)
 
 
+def sync_tasks():
+    """Catch up on wells that reached the ledger without the workflow: give
+    wells added by import or the API their first round of tasks, and move
+    open tasks' due dates after a deadline changed. Run daily before the
+    reminders. Returns (tasks created, due dates moved)."""
+    created = generate_tasks(
+        Well.objects.filter(campaign__duties__isnull=False, tasks__isnull=True)
+        .exclude(status=Status.RETAINED)
+        .distinct()
+    )
+    duties = {(d.campaign_id, d.step): d for d in Duty.objects.all()}
+    moved = []
+    for task in Task.objects.open().select_related("well"):
+        duty = duties.get((task.well.campaign_id, task.step))
+        if duty is not None and task.due_on != due_date(task.well, duty):
+            task.due_on = due_date(task.well, duty)
+            moved.append(task)
+    Task.objects.bulk_update(moved, ["due_on"], batch_size=1000)
+    return created, len(moved)
+
+
 def inspections_due(wells, today=None):
     """The accepted wells among ``wells`` that need their post-closure
     inspection (回头看): neither accepted nor inspected within their

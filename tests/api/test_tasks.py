@@ -460,3 +460,27 @@ def test_the_notification_page_shows_the_unread_count_and_marks_read(people, cli
 
     assert not Notification.objects.filter(recipient=people["grid"], read_at__isnull=True).exists()
     assert 'data-testid="unread"' not in client.get("/tasks/notifications/").content.decode()
+
+
+def test_the_daily_job_gives_imported_wells_their_tasks_and_follows_deadline_changes(people):
+    well = Well.objects.get(code="CJ-NBL-01")
+    newcomer = Well.objects.create(
+        code="CJ-NEW-01",
+        owner_name="李**",
+        owner_kind="person",
+        uses=["domestic"],
+        campaign=well.campaign,
+        responsible_unit=well.responsible_unit,
+        category="unlicensed",
+        deadline=datetime.date(2024, 6, 30),
+    )
+    Well.objects.filter(pk=well.pk).update(deadline=datetime.date(2024, 5, 31))
+
+    call_command("send_reminders")
+
+    assert sorted(newcomer.tasks.values_list("step", flat=True)) == sorted(
+        [Step.NOTIFY, Step.SUPPLY, Step.DISCONNECT, Step.SEAL, Step.ACCEPT]
+    )
+    assert well.tasks.get(step=Step.ACCEPT).due_on == datetime.date(2024, 5, 31)
+    call_command("send_reminders")
+    assert newcomer.tasks.count() == 5

@@ -1,11 +1,16 @@
 from django.core.management.base import BaseCommand
 
 from tasks.reminders import send_reminders
+from tasks.services import sync_tasks
 
 
 class Command(BaseCommand):
-    help = "Remind units of tasks due soon and overdue, and escalate long-overdue tasks to the bureau. Run daily."
+    help = (
+        "Give new wells their tasks and move due dates after deadline changes, then remind units of tasks due "
+        "soon and overdue and escalate long-overdue tasks to the bureau. Run daily."
+    )
 
     def handle(self, *args, **options):
+        created, moved = sync_tasks()
         count = send_reminders()
-        self.stdout.write(f"{count} new notifications.")
+        self.stdout.write(f"{created} new tasks, {moved} due dates moved, {count} new notifications.")

@@ -8,6 +8,7 @@ well only through the forms of :mod:`wells.forms`, which call
 :func:`wells.workflow.perform`."""
 
 import logging
+import uuid
 
 import segno
 from django import forms
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Subquery, Value, When
 from django.db.models.fields.json import KeyTextTransform
@@ -29,7 +31,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.choices import BUREAU_ROLES, Role
+from wells.api.files import XLSX_CONTENT_TYPE, default_campaign, file_response
 from wells.choices import ACTION_ROLES, SETTLED_STATUSES, Action, Status, Use
+from wells.excel import ImportFileError, error_workbook, import_sheet, read_sheet
 from wells.filtersets import WellFilterSet
 from wells.forms import ACTION_FIELDS, ActionForm, EvidenceUploadForm, InspectionForm, PageActionForm
 from wells.models import Attachment, Campaign, Well, WellEvent
@@ -202,6 +206,7 @@ def ledger(request):
         "wells": page.object_list,
         "sort_links": _sort_links(request),
         "may_notify": request.user.role in ACTION_ROLES[Action.NOTIFY],
+        "may_import": request.user.role in BUREAU_ROLES,
         "filters_query": filters.urlencode(),
         "export_url": reverse("api:export-wells") + (f"?{filters.urlencode()}" if filters else ""),
     }
@@ -591,6 +596,8 @@ def dashboard(request):
         "summary_url": reverse("api:stats-summary") + (f"?{urlencode(query)}" if query else ""),
         "overdue_url": reverse("wells:ledger") + "?" + urlencode({**query, "overdue": "true", "ordering": "deadline"}),
         "mapped": len(points),
+        "today": timezone.localdate(),
+        "may_report": request.user.sees_everything and campaign is not None,
     }
     return render(request, "wells/dashboard.html", context)
 
@@ -617,3 +624,104 @@ def attachment_download(request, pk):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# The inventory import: upload, preview, confirm ----------------------------------------------
+
+# The session key under which the uploaded workbook waits for confirmation.
+STAGED_IMPORT = "staged_import"
+
+
+def _staging_dir():
+    return settings.ATTACHMENT_ROOT / "imports"
+
+
+def _staged_path(request):
+    """The file this user uploaded for preview, or None. The name is ours
+    (a random token), never the uploader's."""
+    token = request.session.get(STAGED_IMPORT, {}).get("token", "")
+    path = _staging_dir() / f"{token}.xlsx"
+    return path if token.isalnum() and path.is_file() else None
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Inventory workbook (.xlsx)"))
+    campaign = forms.ModelChoiceField(
+        label=gettext_lazy("Campaign of new wells"), queryset=Campaign.objects.all(), required=False
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def well_import(request):
+    """Upload a workbook and see what it would do (nothing is written); then
+    confirm it, or download it back with its errors marked."""
+    if request.user.role not in BUREAU_ROLES:
+        raise PermissionDenied
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        campaign = form.cleaned_data["campaign"] or default_campaign()
+        upload = form.cleaned_data["file"]
+        try:
+            result = import_sheet(read_sheet(upload), campaign=campaign, dry_run=True)
+        except ImportFileError as error:
+            form.add_error("file", error.message)
+        else:
+            token = uuid.uuid4().hex
+            _staging_dir().mkdir(parents=True, exist_ok=True)
+            upload.seek(0)
+            with open(_staging_dir() / f"{token}.xlsx", "wb") as staged:
+                for chunk in upload.chunks():
+                    staged.write(chunk)
+            old = _staged_path(request)
+            if old:
+                old.unlink(missing_ok=True)
+            request.session[STAGED_IMPORT] = {"token": token, "campaign": campaign.pk if campaign else None}
+    return render(request, "wells/import.html", {"form": form, "result": result})
+
+
+@require_POST
+@login_required
+def well_import_confirm(request):
+    """Import the previewed workbook for real: all or nothing."""
+    if request.user.role not in BUREAU_ROLES:
+        raise PermissionDenied
+    path = _staged_path(request)
+    if path is None:
+        messages.error(request, _("There is no previewed workbook to import; upload it again."))
+        return redirect("wells:import")
+    campaign = Campaign.objects.filter(pk=request.session[STAGED_IMPORT].get("campaign")).first()
+    try:
+        with open(path, "rb") as staged:
+            result = import_sheet(read_sheet(File(staged, name=path.name)), campaign=campaign)
+    except ImportFileError as error:
+        messages.error(request, error.message)
+        return redirect("wells:import")
+    if result.errors:
+        # The ledger changed since the preview (a code taken, a unit renamed).
+        return render(request, "wells/import.html", {"form": ImportUploadForm(), "result": result})
+    path.unlink(missing_ok=True)
+    del request.session[STAGED_IMPORT]
+    messages.success(
+        request,
+        _("Imported: %(created)s wells added, %(updated)s updated, %(unchanged)s unchanged.")
+        % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+    )
+    return redirect("wells:ledger")
+
+
+@require_GET
+@login_required
+def well_import_errors(request):
+    """The previewed workbook with a column saying what is wrong on each row."""
+    if request.user.role not in BUREAU_ROLES:
+        raise PermissionDenied
+    path = _staged_path(request)
+    if path is None:
+        raise Http404
+    campaign = Campaign.objects.filter(pk=request.session[STAGED_IMPORT].get("campaign")).first()
+    with open(path, "rb") as staged:
+        sheet = read_sheet(File(staged, name=path.name))
+        result = import_sheet(sheet, campaign=campaign, dry_run=True)
+    return file_response(error_workbook(sheet, result.errors), "机井台账-错误说明.xlsx", XLSX_CONTENT_TYPE)

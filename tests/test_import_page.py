@@ -1,0 +1,135 @@
+"""The inventory import in the browser: preview, confirm, errors."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook, load_workbook
+
+from wells.excel import template_workbook
+from wells.models import Well
+
+HEADER = [
+    "机井编码",
+    "取水户名称",
+    "取水户类型",
+    "乡镇(街道)",
+    "村(社区)",
+    "经度",
+    "纬度",
+    "所在区域",
+    "用途",
+    "井深(米)",
+    "取水许可证号",
+    "电表号",
+    "类别",
+    "责任单位",
+    "责任人",
+    "限期",
+    "备注",
+]
+
+
+def workbook(*rows):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["昌吉市禁采区机电井关停信息统计明细表"])
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return SimpleUploadedFile("台账.xlsx", buffer.getvalue())
+
+
+def row(code, *, lat="44.01", deadline="2023年11月30日"):
+    return [
+        code,
+        "张**",
+        "个人",
+        "中山路街道",
+        "一村",
+        "87.30",
+        lat,
+        "禁采区",
+        "生活、农灌",
+        "80",
+        "",
+        "",
+        "未经审批",
+        "中山路街道办事处",
+        "王**",
+        deadline,
+        "",
+    ]
+
+
+@pytest.fixture
+def signed_in(client, staff, zhongshan, campaign, settings, tmp_path):
+    settings.ATTACHMENT_ROOT = tmp_path
+    client.force_login(staff)
+    return client
+
+
+def test_the_preview_writes_nothing_and_the_confirmation_imports(signed_in):
+    preview = signed_in.post(reverse("wells:import"), {"file": workbook(row("NEW-1"), row("NEW-2"))})
+
+    assert preview.status_code == 200
+    assert preview.context["result"].created == 2
+    assert 'data-testid="import-confirm"' in preview.content.decode()
+    assert not Well.objects.exists()
+
+    done = signed_in.post(reverse("wells:import-confirm"))
+
+    assert done.status_code == 302
+    assert sorted(Well.objects.values_list("code", flat=True)) == ["NEW-1", "NEW-2"]
+    assert signed_in.post(reverse("wells:import-confirm")).status_code == 302  # nothing staged any more
+    assert Well.objects.count() == 2
+
+
+def test_a_bad_row_is_named_and_nothing_can_be_confirmed(signed_in):
+    preview = signed_in.post(
+        reverse("wells:import"), {"file": workbook(row("NEW-1"), row("NEW-2", lat="12.5"), row("NEW-3"))}
+    )
+
+    page = preview.content.decode()
+    assert 'data-row="4"' in page
+    assert 'data-testid="import-confirm"' not in page
+    errors = signed_in.get(reverse("wells:import-errors"))
+    sheet = load_workbook(io.BytesIO(b"".join(errors.streaming_content))).active
+    marked = [cells for cells in sheet.iter_rows(values_only=True) if cells[0] == "NEW-2"][0]
+    assert marked[-1]
+    assert not Well.objects.exists()
+
+
+def test_a_file_that_is_not_a_workbook_gets_a_message(signed_in):
+    response = signed_in.post(reverse("wells:import"), {"file": SimpleUploadedFile("x.xlsx", b"not a zip")})
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"]
+    assert not Well.objects.exists()
+
+
+def test_the_untouched_template_is_read_and_found_empty(signed_in):
+    upload = SimpleUploadedFile("template.xlsx", template_workbook().read())
+    response = signed_in.post(reverse("wells:import"), {"file": upload})
+    # The header is found; the example row is the template's, not a well.
+    assert response.context["result"] is None
+    assert response.context["form"].errors["file"]
+    assert not Well.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["officer", "leader", "member"])
+def test_only_the_bureau_imports(request, client, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(reverse("wells:import")).status_code == 403
+    assert client.post(reverse("wells:import-confirm")).status_code == 403
+
+
+def test_the_dashboard_offers_the_work_report_to_leaders(client, leader, well):
+    client.force_login(leader)
+    page = client.get(reverse("wells:dashboard")).content.decode()
+    assert 'data-testid="work-report-form"' in page
+    report = client.get(reverse("api:work-report"), {"campaign": well.campaign_id, "as_of": "2023-06-15"})
+    assert report.status_code == 200
+    assert report["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.wordprocessingml")

@@ -54,9 +54,16 @@ def test_leader_dashboard_shows_the_api_summary_and_draws_the_charts_and_the_map
 
     # Read-only: nothing in the page's body posts.
     expect(page.locator("main form[method=post]")).to_have_count(0)
-    expect(page.locator("main button")).to_have_count(0)
+    # Its only button downloads the work report (a GET form).
+    expect(page.locator("main button")).to_have_count(1)
+    expect(page.locator("main form[method=get] button[data-testid=work-report]")).to_have_count(1)
     expect(page.locator("[data-testid^=action-]")).to_have_count(0)
     screenshot(page, "dashboard", docs_name="dashboard")
+
+    with page.expect_download() as report:
+        page.get_by_test_id("work-report").click()
+    with report.value.path().open("rb") as docx:
+        assert docx.read(2) == b"PK"  # a real .docx (zip); its figures are checked in tests/test_reports.py
 
     page.get_by_test_id("switch-language").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")

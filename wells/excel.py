@@ -47,6 +47,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from accounts.models import Unit
 from wells.choices import SETTLED_STATUSES, Category, OwnerKind, Status, Use, Zone
 from wells.models import CHINA_LAT, CHINA_LNG, Township, Well
+from wells.xlsx import StreamingWorkbook, Style
 
 logger = logging.getLogger(__name__)
 
@@ -1332,58 +1333,37 @@ def _styled(sheet, value, *, font=None, fill=None, number_format=None):
 
 
 def export_wells(wells, summary_rows, totals):
-    """The ledger as a workbook, written row by row (openpyxl's write-only
-    mode) so that 100,000 wells never sit in memory together: a sheet of
-    wells with Chinese headers and labels, real date and number cells, a
-    frozen header and an autofilter, and a sheet of figures per responsible
-    unit. ``wells`` is iterated once; ``summary_rows`` and ``totals`` are
+    """The ledger as a workbook, streamed row by row (:mod:`wells.xlsx`) so
+    that 100,000 wells never sit in memory together: a sheet of wells with
+    Chinese headers and labels, real date and number cells, a frozen header
+    and an autofilter, and a sheet of figures per responsible unit.
+    ``wells`` is iterated once; ``summary_rows`` and ``totals`` are
     :meth:`WellQuerySet.summary_by_unit` and ``summary_counts`` of the same
     wells. Returns an open temporary file at its start."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("机井台账")
-    for index, column in enumerate(EXPORT_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-    sheet.append([_styled(sheet, column.header, font=_HEADER_FONT, fill=_HEADER_FILL) for column in EXPORT_COLUMNS])
-
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, which closes it
+    book = StreamingWorkbook(handle)
     context = _ExportContext(today=timezone.localdate(), zone=timezone.get_current_timezone())
-    # One styled cell per formatted column, given each row's value in turn:
-    # openpyxl writes a row's cells as it is appended, and building a
-    # styled cell per value is a good part of the cost of a big export.
-    styled = [
-        _styled(sheet, None, number_format=column.number_format) if column.number_format else None
-        for column in EXPORT_COLUMNS
-    ]
     getters = [column.value for column in EXPORT_COLUMNS]
-    rows = 1
-    for well in wells:
-        cells = []
-        for get, cell in zip(getters, styled, strict=True):
-            value = get(well, context)
-            if cell is not None and value is not None:
-                cell.value = value
-                cells.append(cell)
-            else:
-                cells.append(_safe(value) if value != "" else None)
-        sheet.append(cells)
-        rows += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}{rows}"
+    with book.sheet(
+        "机井台账",
+        widths=[column.width for column in EXPORT_COLUMNS],
+        styles=[Style(column.number_format) if column.number_format else None for column in EXPORT_COLUMNS],
+    ) as sheet:
+        sheet.append([column.header for column in EXPORT_COLUMNS], header=True)
+        for well in wells:
+            sheet.append([_safe(get(well, context)) for get in getters])
 
-    summary = workbook.create_sheet("按责任单位汇总")
-    for index, (_header, width, _key, _format) in enumerate(SUMMARY_COLUMNS, start=1):
-        summary.column_dimensions[get_column_letter(index)].width = width
-    summary.freeze_panes = "A2"
-    summary.append([_styled(summary, header, font=_HEADER_FONT, fill=_HEADER_FILL) for header, *_ in SUMMARY_COLUMNS])
-    for row in summary_rows:
-        summary.append(_summary_cells(summary, row))
-    summary.append(_summary_cells(summary, {**totals, "responsible_unit__name": "合计"}, font=_HEADER_FONT))
-    return _saved(workbook)
-
-
-def _summary_cells(sheet, row, font=None):
-    cells = []
-    for _header, _width, key, number_format in SUMMARY_COLUMNS:
-        value = row.get(key)
-        number_format = number_format if value is not None else None
-        cells.append(_styled(sheet, _safe(value), font=font, number_format=number_format))
-    return cells
+    with book.sheet(
+        "按责任单位汇总",
+        widths=[width for _header, width, _key, _format in SUMMARY_COLUMNS],
+        styles=[Style(number_format) if number_format else None for *_rest, number_format in SUMMARY_COLUMNS],
+        autofilter=False,
+    ) as summary:
+        summary.append([header for header, *_rest in SUMMARY_COLUMNS], header=True)
+        for row in summary_rows:
+            summary.append([_safe(row.get(key)) for _header, _width, key, _format in SUMMARY_COLUMNS])
+        totals_row = {**totals, "responsible_unit__name": "合计"}
+        summary.append([_safe(totals_row.get(key)) for _header, _width, key, _format in SUMMARY_COLUMNS], header=True)
+    book.close()
+    handle.seek(0)
+    return handle

@@ -3,14 +3,18 @@ the Excel export and the dashboard figures all filter through
 :class:`WellFilterSet`, so a link's query string means the same thing
 everywhere (DESIGN §5 names the parameters: contract)."""
 
+import operator
+from functools import reduce
+
 import django_filters as filters
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db import connections
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
 from wells.choices import Category, InspectionResult, Status, Use
-from wells.models import Campaign, Inspection, Township, Well
+from wells.models import SEARCHED_FIELDS, Campaign, Inspection, Township, Well, tripled_upper
 
 # Longer text than this in a filter is not a search term but noise; refusing
 # it keeps a pasted page from becoming a slow LIKE over the whole ledger.
@@ -80,13 +84,25 @@ class WellFilterSet(filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if value == "true":
             return queryset.overdue()
-        return queryset.exclude(pk__in=Well.objects.overdue().values("pk"))
+        # NOT EXISTS, which PostgreSQL plans as an anti-join, rather than
+        # NOT IN (subquery), which it cannot: 900 ms at a million wells.
+        return queryset.exclude(Exists(Well.objects.overdue().filter(pk=OuterRef("pk"))))
 
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(code__icontains=value) | Q(owner_name__icontains=value) | Q(village__icontains=value))
+        found = Q(code__icontains=value) | Q(owner_name__icontains=value) | Q(village__icontains=value)
+        if len(value) < 3 and connections[queryset.db].vendor == "postgresql":
+            # Too short for the trigram indexes: ask the indexes of the tripled
+            # text too (wells.models.tripled_upper), which hold the same rows.
+            tripled = "".join(character * 3 for character in value.upper())
+            queryset = queryset.alias(
+                **{f"{field}_x3": tripled_upper(field) for field, _short in SEARCHED_FIELDS}
+            ).filter(
+                reduce(operator.or_, (Q(**{f"{field}_x3__contains": tripled}) for field, _short in SEARCHED_FIELDS))
+            )
+        return queryset.filter(found)
 
     def order(self, queryset, name, value):
         return queryset.order_by(value)

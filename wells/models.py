@@ -3,16 +3,19 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, Func, OuterRef, Q, Value
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.models import Unit
+from wellclosure.history import tracked
 from wells.choices import (
     SETTLED_STATUSES,
     Action,
@@ -157,6 +160,29 @@ class WellQuerySet(models.QuerySet):
         return [_with_completion_rate(row) for row in rows]
 
 
+# The columns the well search ``q`` looks in, with the short names of their
+# indexes.
+SEARCHED_FIELDS = (("code", "code"), ("owner_name", "owner"), ("village", "village"))
+
+
+def tripled_upper(field):
+    """UPPER(field) with every character written three times (王英 → 王王王英英英).
+
+    A trigram index finds ``LIKE '%term%'`` only for terms of three or more
+    characters, and Chinese names and villages are often searched by two.
+    Tripled, a term of one or two characters has trigrams of its own, and
+    the tripled text holds the tripled term exactly when the text holds the
+    term. PostgreSQL only (REGEXP_REPLACE); the well search uses it there."""
+    return Func(
+        Upper(field),
+        Value("(.)"),
+        Value(r"\1\1\1"),
+        Value("g"),
+        function="REGEXP_REPLACE",
+        output_field=models.TextField(),
+    )
+
+
 def _summary_aggregates(today):
     not_settled = ~Q(status__in=SETTLED_STATUSES)
     return {
@@ -176,6 +202,7 @@ def _with_completion_rate(counts):
     return counts
 
 
+@tracked("WellHistory")
 class Well(models.Model):
     """A groundwater well (机井) in the ledger, and where it stands in its
     closure. ``status``, ``version`` and ``enforced`` change only through
@@ -235,6 +262,10 @@ class Well(models.Model):
     review_on = models.DateField(_("review on"), null=True, blank=True)
     supply_connected_on = models.DateField(_("replacement supply connected on"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # A well is never deleted, whatever was wrong with it: a bureau
+    # administrator archives it (empty: not archived), and its record and
+    # history stay.
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -244,11 +275,35 @@ class Well(models.Model):
         verbose_name = _("well")
         verbose_name_plural = _("wells")
         ordering = ["code"]
+        # What the ledger's real queries use at a million wells (measured
+        # with EXPLAIN ANALYZE, docs/benchmarks.md): each ordering of the
+        # list with the primary key that breaks its ties, the filters whose
+        # wells cluster in the code order (a township's codes share a
+        # prefix), the officer's scope by status and deadline, the
+        # dashboard's per-campaign figures and overdue list.
         indexes = [
             models.Index(fields=["responsible_unit", "status", "deadline"], name="well_unit_status_deadline"),
             models.Index(fields=["campaign", "status"], name="well_campaign_status"),
-            models.Index(fields=["deadline"], name="well_deadline"),
-            models.Index(fields=["updated_at"], name="well_updated_at"),
+            # The status last, so that counting a campaign's overdue wells reads
+            # the index alone (an INCLUDE column would do, but not on SQLite).
+            models.Index(fields=["campaign", "deadline", "id", "status"], name="well_campaign_deadline"),
+            models.Index(fields=["deadline", "id"], name="well_deadline_id"),
+            models.Index(fields=["updated_at", "id"], name="well_updated_id"),
+            models.Index(fields=["township", "code"], name="well_township_code"),
+            models.Index(fields=["responsible_unit", "code"], name="well_unit_code"),
+            # The search ``q`` (icontains: UPPER(column) LIKE UPPER('%term%'))
+            # through trigrams, and for terms of one or two characters through
+            # trigrams of the tripled text (see tripled_upper). PostgreSQL
+            # only: migration 0003 creates them when the database is
+            # PostgreSQL (SQLite scans; it holds small ledgers).
+            *[
+                GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=f"well_{short}_trgm")
+                for field, short in SEARCHED_FIELDS
+            ],
+            *[
+                GinIndex(OpClass(tripled_upper(field), name="gin_trgm_ops"), name=f"well_{short}_x3_trgm")
+                for field, short in SEARCHED_FIELDS
+            ],
         ]
 
     def __str__(self):
@@ -346,6 +401,13 @@ class Attachment(models.Model):
         blank=True,
         related_name="attachments",
     )
+    # What a photo's EXIF says about where and when it was taken
+    # (wells/photos.py), and the warning when that is far from the well or
+    # on another day than the action it documents.
+    exif_lat = models.DecimalField(_("photo latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    exif_lng = models.DecimalField(_("photo longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    exif_taken_at = models.DateTimeField(_("photo taken at"), null=True, blank=True)
+    warning = models.TextField(_("warning"), blank=True)
 
     class Meta:
         verbose_name = _("attachment")

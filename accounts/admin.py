@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.models import Unit, User
+from wellclosure.history import HistoryAdminMixin
 
 _ONE_ROLE_HELP = _("The user's role. Choose one: a user with several roles is treated as the most powerful of them.")
 
@@ -43,14 +44,14 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ("name", "short_name", "kind")
     list_filter = ("kind",)
     search_fields = ("name", "short_name")
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(HistoryAdminMixin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     fieldsets = (

@@ -12,10 +12,18 @@ ROLE_PERMISSIONS = {
 }
 
 
+LOCKOUT_PERMISSIONS = {
+    "bureau_admin": ["view_accessattempt", "delete_accessattempt", "view_accesslog", "view_accessfailurelog"],
+}
+
+
 def grant_role_permissions(sender, **kwargs):
     from accounts.roles import grant
 
     grant("accounts", ROLE_PERMISSIONS)
+    # The sign-in lockout's records (django-axes): a bureau administrator
+    # reads them and unlocks a user by deleting their attempts.
+    grant("axes", LOCKOUT_PERMISSIONS)
 
 
 class AccountsConfig(AppConfig):

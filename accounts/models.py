@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import BUREAU_ROLES, SEE_ALL_ROLES, Role, UnitKind
+from wellclosure.history import tracked
 
 
 class UnitManager(models.Manager):
@@ -12,6 +13,7 @@ class UnitManager(models.Manager):
         return self.get(name=name)
 
 
+@tracked("UnitHistory")
 class Unit(models.Model):
     """An organisation that owns part of the work: the bureau, a township or
     street government, or a member unit of the campaign's leading group."""
@@ -35,6 +37,8 @@ class Unit(models.Model):
         return (self.name,)
 
 
+# No password hashes in the history, and no event per sign-in.
+@tracked("UserHistory", exclude=["password", "last_login"])
 class User(AbstractUser):
     """A person who signs in. Their role is their group; their unit decides
     which wells a township officer or a member unit sees."""

@@ -2,8 +2,13 @@
 on the site's templates. After signing in, ``LOGIN_REDIRECT_URL`` (the
 site's root) sends each role to its home page."""
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.utils.translation import ngettext
 
 
 class LoginView(auth_views.LoginView):
@@ -22,3 +27,54 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "accounts/password_change_done.html"
+
+
+def client_address(request):
+    """The address a sign-in attempt came from, for the lockout: behind the
+    bureau's reverse proxy the last address of X-Forwarded-For (the one the
+    proxy itself appended; those before it the client may have forged),
+    otherwise the connection's own."""
+    request = getattr(request, "_request", request)  # a DRF request wraps Django's
+    if settings.BEHIND_PROXY:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-1]
+    return request.META.get("REMOTE_ADDR")
+
+
+def lockout_message():
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return ngettext(
+        "Too many failed sign-in attempts for this user from this address. Signing in is locked for "
+        "%(minutes)d minute; try again later, or ask the bureau administrator to unlock it.",
+        "Too many failed sign-in attempts for this user from this address. Signing in is locked for "
+        "%(minutes)d minutes; try again later, or ask the bureau administrator to unlock it.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """What a locked-out sign-in gets (``AXES_LOCKOUT_CALLABLE``): 429 with
+    the reason, as JSON from the API and as the login page elsewhere."""
+    message = lockout_message()
+    request = getattr(request, "_request", request)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=429)
+    form = AuthenticationForm(request, data=None)
+    context = {"form": form, "locked_out_message": message, "next": request.POST.get("next", "")}
+    return render(request, "accounts/login.html", context, status=429)
+
+
+def attempted_username(request, credentials):
+    """The username a sign-in attempt named, as the lockout records it
+    (``AXES_USERNAME_CALLABLE``): at most 150 characters (no username is
+    longer; the login forms do not stop a longer one before the attempt is
+    recorded) and without NUL characters, which PostgreSQL cannot store."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    username = (credentials or {}).get(field)
+    if username is None and request is not None:
+        request = getattr(request, "_request", request)
+        username = request.POST.get(field)
+    if not isinstance(username, str):
+        return None
+    return username.replace("\x00", "")[:150]

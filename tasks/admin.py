@@ -13,6 +13,7 @@ from tasks.models import (
     PublicityRecord,
     Task,
 )
+from wellclosure.history import HistoryAdminMixin
 
 
 class ScopedAdminMixin:
@@ -29,7 +30,7 @@ class BureauEditsMixin:
     """Reference data of the plan: the bureau edits it, others may read."""
 
     def _is_bureau(self, request):
-        return request.user.role in BUREAU_ROLES
+        return getattr(request.user, "role", None) in BUREAU_ROLES
 
     def has_add_permission(self, request, *args):
         return self._is_bureau(request)
@@ -38,13 +39,13 @@ class BureauEditsMixin:
         return self._is_bureau(request)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.role == "bureau_admin"
+        return getattr(request.user, "role", None) == "bureau_admin"
 
     def has_view_permission(self, request, obj=None):
-        return request.user.role is not None
+        return getattr(request.user, "role", None) is not None
 
     def has_module_permission(self, request):
-        return request.user.role is not None
+        return getattr(request.user, "role", None) is not None
 
 
 @admin.register(Duty)
@@ -73,7 +74,7 @@ class OverdueTaskFilter(admin.SimpleListFilter):
 
 
 @admin.register(Task)
-class TaskAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class TaskAdmin(HistoryAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Tasks are read here; they are completed by the lifecycle action of
     their step (or on the task page), never by editing the row."""
 
@@ -92,10 +93,10 @@ class TaskAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return task.is_overdue
 
     def has_view_permission(self, request, obj=None):
-        return request.user.role is not None
+        return getattr(request.user, "role", None) is not None
 
     def has_module_permission(self, request):
-        return request.user.role is not None
+        return getattr(request.user, "role", None) is not None
 
     def has_add_permission(self, request):
         return False

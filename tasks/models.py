@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
 from tasks.choices import NotificationKind, PublicityKind, Step, TaskStatus
+from wellclosure.history import tracked
 from wells.models import Attachment, Campaign, Township, Well, WellEvent
 
 
@@ -70,6 +71,7 @@ class TaskQuerySet(models.QuerySet):
         return self.open().filter(due_on__lt=today or timezone.localdate())
 
 
+@tracked("TaskHistory")
 class Task(models.Model):
     """One step of one well that one unit must finish by a date. Completed
     by the lifecycle action of the same step, whoever took it."""

@@ -5,6 +5,7 @@ the environment (see ``.env.example``). With nothing set, the site runs on
 SQLite in DEBUG mode, which is what ``make run`` wants.
 """
 
+import datetime
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -26,11 +27,20 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # The trigram indexes of the well search (wells migration 0003) need its
+    # index expressions; on SQLite it registers lookups nothing uses.
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Sign-in lockout, field history (PostgreSQL triggers), the
+    # Content-Security-Policy header: docs/security.md.
+    "axes",
+    "pgtrigger",
+    "pghistory",
+    "csp",
     "accounts",
     "wells",
     "tasks",
@@ -38,14 +48,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who made each change, for the field history (PostgreSQL only).
+    "wellclosure.history.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wellclosure.urls"
@@ -194,5 +209,64 @@ SPECTACULAR_SETTINGS = {
         "ActionEnum": "wells.choices.Action",
         # What an import does to each row (wells/api/files.py).
         "ImportRowActionEnum": ["create", "update", "unchanged"],
+    },
+}
+
+# Security and data safety (docs/security.md) -----------------------------------
+
+# Sign-in lockout (django-axes): five failed attempts for one username from
+# one address lock that pair out for 30 minutes, on the login page, the
+# admin's and the API token endpoint alike.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not extend it: it ends 30 minutes after it began.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_USERNAME_CALLABLE = "accounts.views.attempted_username"
+# The client's address: behind the bureau's reverse proxy (BEHIND_PROXY),
+# the one the proxy appended to X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "accounts.views.client_address"
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+AXES_VERBOSE = False
+
+# A session ends after a working day, and when the browser closes.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Field history (django-pghistory): database triggers record every insert,
+# update and delete of wells, tasks, users and units, bulk writes included.
+# PostgreSQL only: on SQLite (the development default) no field history is
+# kept. The events are append-only (a trigger refuses to change them).
+PGHISTORY_APPEND_ONLY = True
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+# Content-Security-Policy (django-csp 4): scripts, styles, images and fonts
+# from this site only; no inline script runs. Inline style attributes stay
+# allowed (the charts and the map library write them); inline <style>
+# elements need 'unsafe-inline' for the API's documentation page.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *([MAP_TILE_URL.split("/{")[0]] if MAP_TILE_URL else [])],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
     },
 }

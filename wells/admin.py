@@ -22,6 +22,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
+from wellclosure.history import HistoryAdminMixin
 from wells.choices import ACTION_ROLES, Action, Use
 from wells.forms import ActionForm, AttachmentUploadForm, InspectionAdminForm
 from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
@@ -122,8 +123,23 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ArchivedFilter(admin.SimpleListFilter):
+    title = _("archived")
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Not archived")), ("yes", _("Archived"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(archived_at__isnull=True)
+        return queryset
+
+
 @admin.register(Well)
-class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
+class WellAdmin(HistoryAdminMixin, NotFoundOutsideScopeMixin, admin.ModelAdmin):
     list_display = (
         "code",
         "owner_name",
@@ -138,6 +154,7 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
     )
     list_filter = (
         ("campaign", admin.RelatedOnlyFieldListFilter),
+        ArchivedFilter,
         "status",
         "category",
         ("responsible_unit", admin.RelatedOnlyFieldListFilter),
@@ -148,7 +165,7 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
     # The full count is one more query over the whole scope on every page.
     show_full_result_count = False
     list_per_page = 50
-    actions = ["serve_closure_notice"]
+    actions = ["serve_closure_notice", "archive", "restore"]
     inlines = [AttachmentInline, WellEventInline]
     fieldsets = (
         (None, {"fields": ("code", "campaign", "category")}),
@@ -157,8 +174,21 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
         (_("The well"), {"fields": ("uses", "depth_m", "license_no", "meter_no", "supply_connected_on")}),
         (_("Responsibility"), {"fields": ("responsible_unit", "responsible_person", "deadline")}),
         (_("Lifecycle"), {"fields": LIFECYCLE_FIELDS}),
-        (None, {"fields": ("note", "created_at", "updated_at")}),
+        (None, {"fields": ("note", "archived_at", "created_at", "updated_at")}),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        # The change history (HistoryAdminMixin) after the facts.
+        fieldsets = super().get_fieldsets(request, obj)
+        editable = self._editable_fields(request, obj)
+        if editable is None or "uses" in editable:
+            return fieldsets
+        # The list of codes shows as "-" in Django's read-only display; show
+        # the labels instead.
+        return tuple(
+            (name, {**options, "fields": tuple("uses_display" if f == "uses" else f for f in options["fields"])})
+            for name, options in fieldsets
+        )
 
     def get_queryset(self, request):
         queryset = Well.objects.visible_to(request.user)
@@ -187,26 +217,41 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
             return OFFICER_FIELDS
         return None  # every fact
 
-    def get_fieldsets(self, request, obj=None):
-        editable = self._editable_fields(request, obj)
-        if editable is None or "uses" in editable:
-            return self.fieldsets
-        # The list of codes shows as "-" in Django's read-only display; show
-        # the labels instead.
-        return tuple(
-            (name, {**options, "fields": tuple("uses_display" if f == "uses" else f for f in options["fields"])})
-            for name, options in self.fieldsets
-        )
-
     def get_readonly_fields(self, request, obj=None):
         editable = self._editable_fields(request, obj)
         fields = helpers.flatten_fieldsets(self.get_fieldsets(request, obj))
-        always = {*LIFECYCLE_FIELDS, "created_at", "updated_at", "uses_display"}
+        always = {*LIFECYCLE_FIELDS, "archived_at", "created_at", "updated_at", "uses_display", "change_history"}
         return [f for f in fields if f in always or (editable is not None and f not in editable)]
 
     def has_delete_permission(self, request, obj=None):
-        # Wells are never deleted here; archiving comes with its own rules.
+        # Wells are never deleted: a bureau administrator archives them.
         return False
+
+    def has_archive_permission(self, request):
+        return request.user.role == Role.BUREAU_ADMIN
+
+    @admin.action(
+        description=_("Archive the selected wells (they are kept, with their history)"), permissions=["archive"]
+    )
+    def archive(self, request, queryset):
+        """Take wells out of the work without deleting anything: entered by
+        mistake, or found twice. One update, recorded in the field history
+        with who did it."""
+        count = queryset.filter(archived_at__isnull=True).update(archived_at=timezone.now(), updated_at=timezone.now())
+        self.message_user(
+            request,
+            ngettext("%(count)d well archived.", "%(count)d wells archived.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Restore the selected wells from the archive"), permissions=["archive"])
+    def restore(self, request, queryset):
+        count = queryset.filter(archived_at__isnull=False).update(archived_at=None, updated_at=timezone.now())
+        self.message_user(
+            request,
+            ngettext("%(count)d well restored.", "%(count)d wells restored.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
     def has_notify_permission(self, request):
         return request.user.role in ACTION_ROLES[Action.NOTIFY]

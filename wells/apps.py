@@ -49,3 +49,8 @@ class WellsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(grant_role_permissions, sender=self)
+        # A seal's photos are checked against its date once linked to it.
+        from wells.photos import check_sealing_photos
+        from wells.workflow import extend
+
+        extend(follow=check_sealing_photos)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wells.choices import Action, AttachmentKind, InspectionResult, Status
 from wells.models import Attachment, Inspection, Well
+from wells.photos import check_photos
 from wells.uploads import store_attachment
 from wells.workflow import WorkflowError, perform
 
@@ -326,6 +327,7 @@ class InspectionForm(InspectionAdminForm):
             inspection.inspector_name = str(actor)[:150]
             inspection.save()
             Attachment.objects.filter(pk__in=[photo.pk for photo in photos]).update(inspection=inspection)
+            check_photos(photos, well, inspection.inspected_on)
             locked = Well.objects.select_for_update().get(pk=well.pk)
             if inspection.result == InspectionResult.IN_USE and locked.status == Status.ACCEPTED:
                 reason = inspection.note or gettext("Found in use at the inspection of %(date)s.") % {

@@ -6,6 +6,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from wells.models import Attachment
+from wells.photos import record_photo_facts
 
 # Magic numbers of the formats evidence may take.
 _SIGNATURES = (
@@ -43,6 +44,10 @@ def check_upload(upload):
 
 
 def store_attachment(*, well, kind, upload, uploaded_by):
-    """Check an upload and save it as evidence for ``well``."""
+    """Check an upload and save it as evidence for ``well``, with what a
+    photo's EXIF says about where and when it was taken."""
     content_type = check_upload(upload)
-    return Attachment.store(well=well, kind=kind, upload=upload, content_type=content_type, uploaded_by=uploaded_by)
+    attachment = Attachment.store(
+        well=well, kind=kind, upload=upload, content_type=content_type, uploaded_by=uploaded_by
+    )
+    return record_photo_facts(attachment, upload, well)

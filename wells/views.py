@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.choices import BUREAU_ROLES, Role
+from wellclosure.history import changes_of, keeps_history
 from wells.api.files import XLSX_CONTENT_TYPE, default_campaign, file_response
 from wells.choices import ACTION_ROLES, SETTLED_STATUSES, Action, Status, Use
 from wells.excel import ImportFileError, error_workbook, import_sheet, read_sheet
@@ -100,6 +101,8 @@ EVENT_DATA_LABELS["license_no"] = Well._meta.get_field("license_no").verbose_nam
 
 def _scoped_well(request, code, *, related=("township", "responsible_unit")):
     """The well with this code if the user may see it; 404 otherwise."""
+    if "\x00" in code:  # PostgreSQL cannot compare text holding NUL; no code holds one.
+        raise Http404(_("No such well."))
     wells = Well.objects.visible_to(request.user).select_related(*related)
     return get_object_or_404(wells, code=code)
 
@@ -222,7 +225,8 @@ def bulk_notify(request):
         raise PermissionDenied
     filters_query = request.POST.get("filters", "")
     back = reverse("wells:ledger") + (f"?{filters_query}" if filters_query else "")
-    codes = request.POST.getlist("wells")
+    # PostgreSQL cannot compare text holding NUL; no code holds one.
+    codes = [code for code in request.POST.getlist("wells") if "\x00" not in code]
     wells = list(
         Well.objects.visible_to(request.user).filter(code__in=codes).select_related("township", "responsible_unit")
     )
@@ -271,7 +275,16 @@ def _timeline(well):
     inspections = list(well.inspections.all())
     attachments = list(
         well.attachments.only(
-            "pk", "kind", "original_name", "content_type", "size", "uploaded_at", "event_id", "inspection_id", "well_id"
+            "pk",
+            "kind",
+            "original_name",
+            "content_type",
+            "size",
+            "uploaded_at",
+            "event_id",
+            "inspection_id",
+            "well_id",
+            "warning",
         ).order_by("uploaded_at", "pk")
     )
     by_event, by_inspection, loose = {}, {}, []
@@ -325,7 +338,13 @@ def well_detail(request, code):
         "may_upload": user.role is not None and user.role != Role.LEADER and user.has_perm("wells.add_attachment"),
         "may_print_documents": user.role in DOCUMENT_ROLES,
         "timeline": _timeline(well),
+        # Every change to the well's fields, by whom (PostgreSQL only).
+        "keeps_history": keeps_history(),
+        "change_history": changes_of(well),
     }
+    context["photo_warnings"] = [
+        attachment for entry in context["timeline"] for attachment in entry["attachments"] if attachment.warning
+    ]
     return render(request, "wells/well_detail.html", context)
 
 

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from tasks.models import GroundwaterReading, MonitoringWell, Notification, PublicityRecord, Task
-from wells.api.serializers import TransitionSerializer
+from wells.api.serializers import KeyRelatedField, TransitionSerializer
 from wells.models import Phase
 
 
@@ -92,7 +92,8 @@ class MonitoringWellSerializer(serializers.ModelSerializer):
 
 
 class GroundwaterReadingSerializer(serializers.ModelSerializer):
-    monitoring_well = serializers.SlugRelatedField(slug_field="code", queryset=MonitoringWell.objects.all())
+    # KeyRelatedField refuses NUL and overlong codes before the database sees them.
+    monitoring_well = KeyRelatedField(slug_field="code", queryset=MonitoringWell.objects.all())
 
     class Meta:
         model = GroundwaterReading

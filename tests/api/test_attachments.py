@@ -34,6 +34,11 @@ def test_an_officer_uploads_a_photo_of_their_well(api, officer, well, attachment
         "sha256": hashlib.sha256(content).hexdigest(),
         "uploaded_at": body["uploaded_at"],
         "download_url": f"http://testserver/api/v1/wells/{well.code}/attachments/{attachment.pk}/",
+        # A PNG carries no EXIF the ledger reads (tests/test_photo_checks.py).
+        "exif_lat": None,
+        "exif_lng": None,
+        "exif_taken_at": None,
+        "warning": "",
     }
     assert attachment.uploaded_by == officer
     # Stored under the attachments root, by a name the uploader did not choose.

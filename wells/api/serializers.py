@@ -104,7 +104,22 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ["id", "kind", "original_name", "content_type", "size", "sha256", "uploaded_at", "download_url"]
+        fields = [
+            "id",
+            "kind",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_at",
+            "download_url",
+            # What a photo's EXIF says, and the warning when it was taken
+            # far from the well or on another day (wells/photos.py).
+            "exif_lat",
+            "exif_lng",
+            "exif_taken_at",
+            "warning",
+        ]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_download_url(self, attachment):

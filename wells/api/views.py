@@ -38,7 +38,7 @@ from wells.api.serializers import (
 )
 from wells.choices import ACTION_ROLES
 from wells.filtersets import InspectionFilterSet, WellFilterSet
-from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
+from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent, _with_completion_rate
 from wells.uploads import store_attachment
 from wells.workflow import perform
 
@@ -318,6 +318,10 @@ class InspectionViewSet(
         return super().filter_queryset(queryset)
 
 
+# The summed figures of the summary; to_close and the rate follow from them.
+COUNTED = ("total", "retained", "accepted", "sealed", "overdue")
+
+
 class SummarySchema(LedgerAutoSchema):
     # The summary is no list, but it takes the well list's filters.
     def get_filter_backends(self):
@@ -338,5 +342,9 @@ class SummaryView(GenericAPIView):
     @extend_schema(summary=gettext_lazy("Completion summary"), responses={200: SummarySerializer})
     def get(self, request):
         wells = self.filter_queryset(self.get_queryset())
-        summary = {"totals": wells.summary_counts(), "units": wells.summary_by_unit()}
-        return Response(SummarySerializer(summary).data)
+        units = wells.summary_by_unit()
+        # Every well has one responsible unit, so the totals are the sum of
+        # the units' rows: one pass over the wells instead of two (at a
+        # million wells each pass costs a few hundred milliseconds).
+        totals = _with_completion_rate({name: sum(row[name] for row in units) for name in COUNTED})
+        return Response(SummarySerializer({"totals": totals, "units": units}).data)

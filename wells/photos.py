@@ -1,0 +1,167 @@
+"""Photos tell the truth: where a JPEG carries EXIF position and time, the
+ledger compares them with the well's recorded location and the date of the
+action the photo documents (a seal's ``sealed_on``, an inspection's
+``inspected_on``), and flags a photo taken more than 200 m away or on
+another day. A flag is a warning on the well's page and in the API, never a
+refusal: phones without GPS, or with the clock wrong, are common in the
+field, and the bureau decides what a warning means."""
+
+import datetime
+import logging
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import ExifTags, Image
+
+from wells.choices import Action, AttachmentKind
+
+logger = logging.getLogger(__name__)
+
+# Farther than this from the well's recorded location, a photo is flagged.
+MAX_DISTANCE_M = 200
+EARTH_RADIUS_M = 6_371_008.8
+_COORDINATE = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class PhotoFacts:
+    """What a photo's EXIF says: WGS84 position and the moment it was taken
+    (each None when the photo does not say)."""
+
+    lat: Decimal | None = None
+    lng: Decimal | None = None
+    taken_at: datetime.datetime | None = None
+
+
+def read_photo_facts(upload):
+    """Read EXIF GPS position and DateTimeOriginal from an uploaded JPEG.
+    A photo whose EXIF is missing, broken or hostile has no facts: reading
+    them never refuses an upload."""
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            exif = image.getexif()
+            gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+            details = exif.get_ifd(ExifTags.IFD.Exif)
+            lat = _degrees(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), limit=90)
+            lng = _degrees(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), limit=180)
+            taken_at = _moment(
+                details.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime),
+                details.get(ExifTags.Base.OffsetTimeOriginal),
+            )
+    except Exception:  # EXIF is the uploader's data: whatever is wrong with it, the photo has no facts.
+        logger.info("Unreadable EXIF in %r", getattr(upload, "name", ""), exc_info=True)
+        return PhotoFacts()
+    finally:
+        upload.seek(0)
+    if lat is None or lng is None:
+        lat = lng = None
+    return PhotoFacts(lat=lat, lng=lng, taken_at=taken_at)
+
+
+def _degrees(value, reference, *, limit):
+    """EXIF (degrees, minutes, seconds) rationals and N/S/E/W as signed
+    decimal degrees, or None."""
+    if not value or len(value) != 3 or reference not in ("N", "S", "E", "W"):
+        return None
+    degrees, minutes, seconds = (float(part) for part in value)
+    if not all(math.isfinite(part) and part >= 0 for part in (degrees, minutes, seconds)):
+        return None
+    result = degrees + minutes / 60 + seconds / 3600
+    if reference in ("S", "W"):
+        result = -result
+    if abs(result) > limit:
+        return None
+    return Decimal(str(result)).quantize(_COORDINATE)
+
+
+def _moment(value, offset):
+    """EXIF "YYYY:MM:DD HH:MM:SS" as an aware datetime: in the offset the
+    camera wrote, or else in the site's time zone (where the bureau's
+    phones are)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.datetime.strptime(value.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    if isinstance(offset, str):
+        try:
+            zone = datetime.datetime.strptime(offset.strip("\x00 "), "%z").tzinfo
+            return moment.replace(tzinfo=zone)
+        except ValueError:
+            pass
+    return timezone.make_aware(moment, timezone.get_default_timezone())
+
+
+def distance_m(lat1, lng1, lat2, lng2):
+    """The great-circle (haversine) distance in metres between two WGS84
+    points."""
+    phi1, phi2 = math.radians(float(lat1)), math.radians(float(lat2))
+    d_phi = phi2 - phi1
+    d_lambda = math.radians(float(lng2) - float(lng1))
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def photo_warning(attachment, well, day=None):
+    """The warning for a photo of ``well`` documenting something done on
+    ``day`` (None: not known yet), or "" when its EXIF agrees or says
+    nothing."""
+    problems = []
+    if attachment.exif_lat is not None and well.lat is not None and well.lng is not None:
+        distance = distance_m(attachment.exif_lat, attachment.exif_lng, well.lat, well.lng)
+        if distance > MAX_DISTANCE_M:
+            problems.append(
+                _("Taken %(distance)s from the well's recorded location (more than %(limit)d m).")
+                % {"distance": _distance_text(distance), "limit": MAX_DISTANCE_M}
+            )
+    if attachment.exif_taken_at is not None and day is not None:
+        taken_on = timezone.localtime(attachment.exif_taken_at, timezone.get_default_timezone()).date()
+        if taken_on != day:
+            problems.append(
+                _("Taken on %(taken)s, not on the day it documents (%(day)s).")
+                % {"taken": taken_on.isoformat(), "day": day.isoformat()}
+            )
+    return " ".join(problems)
+
+
+def _distance_text(metres):
+    return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.0f} m"
+
+
+def record_photo_facts(attachment, upload, well):
+    """Read a stored JPEG's EXIF onto ``attachment`` and flag it if it was
+    taken far from ``well`` (the day is checked when the photo is linked to
+    what it documents)."""
+    if attachment.content_type != "image/jpeg":
+        return attachment
+    facts = read_photo_facts(upload)
+    attachment.exif_lat, attachment.exif_lng, attachment.exif_taken_at = facts.lat, facts.lng, facts.taken_at
+    attachment.warning = photo_warning(attachment, well)
+    attachment.save(update_fields=["exif_lat", "exif_lng", "exif_taken_at", "warning"])
+    return attachment
+
+
+def check_photos(attachments, well, day):
+    """Flag the photos among ``attachments`` taken away from ``well`` or on
+    another day than ``day``, the date of what they document."""
+    for attachment in attachments:
+        if attachment.kind != AttachmentKind.PHOTO:
+            continue
+        warning = photo_warning(attachment, well, day)
+        if warning != attachment.warning:
+            attachment.warning = warning
+            attachment.save(update_fields=["warning"])
+
+
+def check_sealing_photos(well, event):
+    """A workflow follow-up (``wells.workflow.extend``): the photos of a
+    seal against its ``sealed_on``."""
+    if event.action != Action.SEAL or not event.data.get("sealed_on"):
+        return
+    day = datetime.date.fromisoformat(event.data["sealed_on"])
+    check_photos(event.attachments.all(), well, day)

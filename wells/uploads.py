@@ -1,12 +1,17 @@
 """Checking uploaded evidence: a file is what its bytes say, not its name."""
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from wells.models import Attachment
 from wells.photos import record_photo_facts
+
+logger = logging.getLogger(__name__)
 
 # Magic numbers of the formats evidence may take.
 _SIGNATURES = (
@@ -24,6 +29,30 @@ def sniff_content_type(upload):
         if head.startswith(signature):
             return content_type
     return None
+
+
+# Opened in the browser; anything else (PDF, which may carry scripts) is
+# downloaded.
+INLINE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png"})
+
+
+def attachment_response(attachment):
+    """Stream a stored attachment to someone the caller has found may see
+    its well: images inline, everything else as a download, never sniffed.
+    A file missing from the store is a logged 404."""
+    try:
+        stored = attachment.file.open("rb")
+    except FileNotFoundError:
+        logger.error("Attachment %s is missing from storage: %s", attachment.pk, attachment.file.name)
+        raise Http404(_("The file is missing from storage.")) from None
+    response = FileResponse(
+        stored,
+        as_attachment=attachment.content_type not in INLINE_CONTENT_TYPES,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def check_upload(upload):

@@ -20,7 +20,7 @@ from django.core.files import File
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Subquery, Value, When
 from django.db.models.fields.json import KeyTextTransform
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,14 +38,10 @@ from wells.excel import ImportFileError, error_workbook, import_sheet, read_shee
 from wells.filtersets import WellFilterSet
 from wells.forms import ACTION_FIELDS, ActionForm, EvidenceUploadForm, InspectionForm, PageActionForm
 from wells.models import Attachment, Campaign, Well, WellEvent
-from wells.uploads import store_attachment
+from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment
 from wells.workflow import WorkflowError, available_actions
 
 logger = logging.getLogger(__name__)
-
-# Opened in the browser; anything else (PDF, which may carry scripts) is
-# downloaded.
-INLINE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png"})
 
 PAGE_SIZE = 50
 # The dashboard ranks this many overdue wells and links to the rest.
@@ -630,19 +626,7 @@ def attachment_download(request, pk):
     """Serve an attachment to someone who may see its well (404 for anyone
     else): evidence never has a public URL."""
     attachment = get_object_or_404(Attachment.objects.filter(well__in=Well.objects.visible_to(request.user)), pk=pk)
-    try:
-        stored = attachment.file.open("rb")
-    except FileNotFoundError:
-        logger.error("Attachment %s is missing from storage: %s", attachment.pk, attachment.file.name)
-        raise Http404(_("The file is missing from storage.")) from None
-    response = FileResponse(
-        stored,
-        as_attachment=attachment.content_type not in INLINE_CONTENT_TYPES,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(attachment)
 
 
 # The inventory import: upload, preview, confirm ----------------------------------------------

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -39,7 +39,7 @@ from wells.api.serializers import (
 from wells.choices import ACTION_ROLES
 from wells.filtersets import InspectionFilterSet, WellFilterSet
 from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent, _with_completion_rate
-from wells.uploads import store_attachment
+from wells.uploads import attachment_response, store_attachment
 from wells.workflow import perform
 
 logger = logging.getLogger(__name__)
@@ -49,9 +49,6 @@ ACTING_ROLES = frozenset().union(*ACTION_ROLES.values())
 
 # What a township officer may change on a well of their own (DESIGN §5).
 OFFICER_FIELDS = frozenset({"supply_connected_on", "responsible_person", "lat", "lng", "note"})
-
-# Downloads open in the browser only for images; a PDF may carry scripts.
-INLINE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png"})
 
 
 class RoleMayWrite(permissions.BasePermission):
@@ -252,19 +249,7 @@ class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             attachment = well.attachments.get(pk=int(attachment_id))
         except (Attachment.DoesNotExist, ValueError, OverflowError):
             raise NotFound() from None
-        try:
-            stored = attachment.file.open("rb")
-        except FileNotFoundError:
-            logger.error("Attachment %s is missing from storage: %s", attachment.pk, attachment.file.name)
-            raise NotFound(_("The file is missing from storage.")) from None
-        response = FileResponse(
-            stored,
-            as_attachment=attachment.content_type not in INLINE_CONTENT_TYPES,
-            filename=attachment.original_name,
-            content_type=attachment.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(attachment)
 
 
 class TownshipViewSet(viewsets.ReadOnlyModelViewSet):

@@ -7,28 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from wells.excel import template_workbook
+from wells.excel import HEADERS, template_workbook
 from wells.models import Well
 
-HEADER = [
-    "机井编码",
-    "取水户名称",
-    "取水户类型",
-    "乡镇(街道)",
-    "村(社区)",
-    "经度",
-    "纬度",
-    "所在区域",
-    "用途",
-    "井深(米)",
-    "取水许可证号",
-    "电表号",
-    "类别",
-    "责任单位",
-    "责任人",
-    "限期",
-    "备注",
-]
+HEADER = list(HEADERS)  # the contract's header row
 
 
 def workbook(*rows):

@@ -404,16 +404,7 @@ class WellAdmin(HistoryAdminMixin, NotFoundOutsideScopeMixin, admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             refused = form.perform_on(wells, request.user)
             if not refused:
-                self.message_user(
-                    request,
-                    ngettext(
-                        "The closure notice is served on %(count)d well.",
-                        "The closure notice is served on %(count)d wells.",
-                        len(wells),
-                    )
-                    % {"count": len(wells)},
-                    messages.SUCCESS,
-                )
+                self.message_user(request, ActionForm.notice_served_message(len(wells)), messages.SUCCESS)
                 return None
         adminform = helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}, model_admin=self)
         context = {

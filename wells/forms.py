@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from wells.choices import Action, AttachmentKind, InspectionResult, Status
@@ -225,6 +225,15 @@ class ActionForm(forms.Form):
         except ValidationError as error:  # an uploaded photo was refused
             self.add_error("photos", error)
         return None
+
+    @staticmethod
+    def notice_served_message(count):
+        """What the bulk closure notice says when every well took it."""
+        return ngettext(
+            "The closure notice is served on %(count)d well.",
+            "The closure notice is served on %(count)d wells.",
+            count,
+        ) % {"count": count}
 
     def perform_on(self, wells, actor):
         """Take the action (a bulk one, without photos) on every well in

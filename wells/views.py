@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.choices import BUREAU_ROLES, Role
@@ -234,15 +234,7 @@ def bulk_notify(request):
     if form.is_bound and form.is_valid():
         refused = form.perform_on(wells, request.user)
         if not refused:
-            messages.success(
-                request,
-                ngettext(
-                    "The closure notice is served on %(count)d well.",
-                    "The closure notice is served on %(count)d wells.",
-                    len(wells),
-                )
-                % {"count": len(wells)},
-            )
+            messages.success(request, ActionForm.notice_served_message(len(wells)))
             if request.user.role in DOCUMENT_ROLES:
                 notices = reverse("api:well-notices") + "?" + urlencode({"code": ",".join(w.code for w in wells)})
                 messages.info(request, format_html('<a href="{}">{}</a>', notices, _("Print the notices (Word)")))

@@ -58,6 +58,46 @@ def rss_mb():
 # Jobs, each run in its own process -------------------------------------------------
 
 
+def inventory_workbook(count, townships, *, prefix, title, origin, region, meter_prefix, deadline):
+    """An inventory workbook of ``count`` new wells in the contract's columns,
+    under a title row as real files have, spread over ``townships``; the
+    coordinates start at ``origin`` (lng, lat). Used by this script and by
+    bench/run.py, so both import the same kind of file."""
+    from openpyxl import Workbook
+
+    from wells.excel import HEADERS
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("机井台账")
+    sheet.append([title])
+    sheet.append(list(HEADERS))
+    lng, lat = origin
+    for n in range(count):
+        township = townships[n % len(townships)]
+        sheet.append(
+            [
+                f"{prefix}{n:06d}",
+                f"取水户{n}",
+                ["个人", "企业", "事业单位/机关", "村集体"][n % 4],
+                township.name,
+                f"{n % 30}村",
+                round(lng + (n % 1000) / 10000, 6),
+                round(lat + (n % 700) / 10000, 6),
+                "禁采区",
+                ["农灌", "生活、农灌", "绿化", "工业"][n % 4],
+                80 + n % 50,
+                f"取水({region})字〔2015〕第{n:05d}号" if n % 5 == 0 else None,
+                f"{meter_prefix}{n:05d}",
+                "有证不合规" if n % 5 == 0 else "未经审批",
+                township.government.name,
+                "张三",
+                deadline,
+                None,
+            ]
+        )
+    return book
+
+
 def job_setup(workdir, import_rows, export_rows):
     from django.core.management import call_command
 
@@ -77,38 +117,16 @@ def job_setup(workdir, import_rows, export_rows):
     import_campaign, _ = Campaign.objects.get_or_create(name="基准测试-导入", defaults={"issued_on": "2022-03-14"})
     export_campaign, _ = Campaign.objects.get_or_create(name="基准测试-导出", defaults={"issued_on": "2022-03-13"})
 
-    from openpyxl import Workbook
-
-    from wells.excel import HEADERS
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("机井台账")
-    sheet.append(["昌吉市地下水禁采区机电井关停信息统计明细表"])
-    sheet.append(list(HEADERS))
-    for n in range(import_rows):
-        township = townships[n % len(townships)]
-        sheet.append(
-            [
-                f"{IMPORT_PREFIX}{n:06d}",
-                f"取水户{n}",
-                ["个人", "企业", "事业单位/机关", "村集体"][n % 4],
-                township.name,
-                f"{n % 30}村",
-                round(87.2 + (n % 1000) / 10000, 6),
-                round(44.0 + (n % 700) / 10000, 6),
-                "禁采区",
-                ["农灌", "生活、农灌", "绿化", "工业"][n % 4],
-                80 + n % 50,
-                f"取水(昌)字〔2015〕第{n:04d}号" if n % 5 == 0 else None,
-                f"65300100{n:05d}",
-                "有证不合规" if n % 5 == 0 else "未经审批",
-                township.government.name,
-                "张三",
-                datetime.date(2023, 11, 30),
-                None,
-            ]
-        )
-    book.save(workdir / "import.xlsx")
+    inventory_workbook(
+        import_rows,
+        townships,
+        prefix=IMPORT_PREFIX,
+        title="昌吉市地下水禁采区机电井关停信息统计明细表",
+        origin=(87.2, 44.0),
+        region="昌",
+        meter_prefix="65300100",
+        deadline=datetime.date(2023, 11, 30),
+    ).save(workdir / "import.xlsx")
 
     Well.objects.bulk_create(
         (

@@ -700,41 +700,23 @@ def child_import(args):
     import io
 
     from django.test import Client
-    from openpyxl import Workbook
+    from excel_bench import inventory_workbook  # bench/ is this script's own directory
 
-    from wells.excel import HEADERS
     from wells.models import Township, Well
 
     count, token = int(args.extra[0]), args.extra[1]
     Well.objects.filter(code__startswith=IMPORT_PREFIX).delete()
     townships = list(Township.objects.filter(code__startswith="sim-").select_related("government")[:20])
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("机井台账")
-    sheet.append(["地下水禁采区机电井关停信息统计明细表（基准测试）"])
-    sheet.append(list(HEADERS))
-    for n in range(count):
-        township = townships[n % len(townships)]
-        sheet.append(
-            [
-                f"{IMPORT_PREFIX}{n:06d}",
-                f"取水户{n}",
-                ["个人", "企业", "事业单位/机关", "村集体"][n % 4],
-                township.name,
-                f"{n % 30}村",
-                round(115.2 + (n % 1000) / 10000, 6),
-                round(38.0 + (n % 700) / 10000, 6),
-                "禁采区",
-                ["农灌", "生活、农灌", "绿化", "工业"][n % 4],
-                80 + n % 50,
-                f"取水(冀)字〔2015〕第{n:05d}号" if n % 5 == 0 else None,
-                f"13000100{n:05d}",
-                "有证不合规" if n % 5 == 0 else "未经审批",
-                township.government.name,
-                "张三",
-                datetime.date(2027, 11, 30),
-                None,
-            ]
-        )
+    book = inventory_workbook(
+        count,
+        townships,
+        prefix=IMPORT_PREFIX,
+        title="地下水禁采区机电井关停信息统计明细表（基准测试）",
+        origin=(115.2, 38.0),
+        region="冀",
+        meter_prefix="13000100",
+        deadline=datetime.date(2027, 11, 30),
+    )
     handle = io.BytesIO()
     book.save(handle)
     handle.seek(0)

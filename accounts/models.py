@@ -66,12 +66,21 @@ class User(AbstractUser):
 
         A user belongs to one role group; if an administrator put them in
         several, the most powerful one wins (the order of ``Role``)."""
+        if self.is_superuser or not self.is_active:
+            return self._role_among(())
+        return self._role_among(set(self.groups.values_list("name", flat=True)))
+
+    def remember_groups(self, group_names):
+        """Take the role from the names of the user's groups, read along with
+        the user (accounts.authentication), instead of asking for them again."""
+        self.__dict__["role"] = self._role_among(set(group_names))
+
+    def _role_among(self, group_names):
         if self.is_superuser:
             return Role.BUREAU_ADMIN
         if not self.is_authenticated or not self.is_active:
             return None
-        names = set(self.groups.values_list("name", flat=True))
-        return next((role for role in Role if role.value in names), None)
+        return next((role for role in Role if role.value in group_names), None)
 
     @property
     def is_bureau(self):

@@ -45,13 +45,24 @@ class KeyChoiceFilter(filters.ModelChoiceFilter):
     field_class = KeyChoiceField
 
 
+class StatusFilter(filters.MultipleChoiceFilter):
+    """One or more statuses (``status=a&status=b``) as one ``status IN (…)``,
+    which the indexes that hold the status serve as ranges; django-filter's
+    own filter ORs an equality per value, which they cannot."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return self.get_method(qs)(**{f"{self.field_name}__in": sorted(set(value))})
+
+
 class WellFilterSet(filters.FilterSet):
     """Every filter of the well list (DESIGN §5) and its ordering."""
 
     campaign = KeyChoiceFilter(label=_("Campaign"), queryset=Campaign.objects.all())
     township = KeyChoiceFilter(label=_("Township or street"), queryset=Township.objects.all(), to_field_name="code")
     unit = KeyChoiceFilter(label=_("Responsible unit"), field_name="responsible_unit", queryset=Unit.objects.all())
-    status = filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices, distinct=False)
+    status = StatusFilter(label=_("Status"), choices=Status.choices)
     category = filters.ChoiceFilter(label=_("Category"), choices=Category.choices)
     use = filters.ChoiceFilter(label=_("Use"), choices=Use.choices, method="filter_use")
     overdue = filters.ChoiceFilter(

@@ -10,9 +10,15 @@ ordering field is NULL. Here NULL sorts after every value, as PostgreSQL
 does, and the primary key breaks ties.
 
 The envelope is ``{"count", "next", "previous", "results"}`` (DESIGN §5).
-``count`` is given only where it is cheap: when the filtered list holds at
-most :attr:`KeysetPagination.count_limit` rows, which a ``COUNT`` over a
-``LIMIT`` finds out without scanning the rest.
+``count`` is given only where it is cheap, and here that means free: when
+the page is the whole filtered list (the first page, and no ``next``), its
+rows are the count. Any other count is a query of its own, and at a million
+wells even a ``COUNT`` bounded by a ``LIMIT`` cost up to as much as the page
+itself (a dense filter, a search); the number of wells under any filters is
+the summary's ``total`` (``/api/v1/stats/summary/``).
+
+The rows may be model instances or ``values()`` dicts (the well list reads
+dicts: :func:`wells.api.serializers.well_list_rows`).
 """
 
 import base64
@@ -21,12 +27,23 @@ import json
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F, Q
+from django.db import models
+from django.db.models import F, Func, Q, Value
+from django.db.models.lookups import GreaterThan, LessThan
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+
+class RowValue(Func):
+    """A row value, ``(a, b)``, which compares column by column (SQL-92;
+    PostgreSQL, and SQLite since 3.15)."""
+
+    function = ""
+    template = "(%(expressions)s)"
+    output_field = models.Field()
 
 
 class KeysetPagination(BasePagination):
@@ -36,7 +53,6 @@ class KeysetPagination(BasePagination):
 
     page_size = 50
     max_page_size = 500
-    count_limit = 10_000
     cursor_query_param = "cursor"
     page_size_query_param = "page_size"
     # A real cursor is well under this; anything longer is not one of ours.
@@ -46,11 +62,10 @@ class KeysetPagination(BasePagination):
         self.request = request
         self.page_size = self.get_page_size(request)
         self.field, self.descending = self.get_ordering(queryset)
+        self.pk_field = queryset.model._meta.pk
+        self.pk_name = self.pk_field.attname
         self.term = f"-{self.field.name}" if self.descending else self.field.name
         cursor = self.decode_cursor(request)
-
-        limited = queryset.order_by()[: self.count_limit + 1].count()
-        self.count = limited if limited <= self.count_limit else None
 
         backwards = cursor is not None and cursor["backwards"]
         ordered = queryset.order_by(*self.order_by(reverse=backwards))
@@ -67,6 +82,8 @@ class KeysetPagination(BasePagination):
         rows = rows[: self.page_size]
         if backwards:
             rows.reverse()
+        # The whole list is on this page: its rows are the count.
+        self.count = len(rows) if cursor is None and not more else None
 
         self.next_position = self.previous_position = None
         if rows:
@@ -114,6 +131,12 @@ class KeysetPagination(BasePagination):
             raise ImproperlyConfigured(f"Keyset pagination cannot order by {term!r}.")
         return field, term.startswith("-")
 
+    def keyset_columns(self, queryset):
+        """The columns a page link needs from each row, for a ``values()``
+        queryset: the ordering's field and the primary key."""
+        field, _descending = self.get_ordering(queryset)
+        return field.attname, queryset.model._meta.pk.attname
+
     def decode_cursor(self, request):
         raw = request.query_params.get(self.cursor_query_param)
         if raw is None:
@@ -152,18 +175,29 @@ class KeysetPagination(BasePagination):
         before it when walking ``backwards`` — but for the NULLs that follow
         a value (see :meth:`nulls_follow`).
 
-        Besides the exact condition, a plain bound on the field (``>=`` or
-        ``<=`` the value) lets the database start the index scan at the
-        position instead of filtering every earlier row (the 100th page of
-        a filtered list of a million wells: 240 ms without, 0.5 ms with)."""
+        The position is compared as one row value, ``(field, pk) > (value,
+        pk)``, which PostgreSQL turns into an index condition that starts the
+        scan at the position, on an index of the field and the key and on
+        one of the field alone. The same as ``field > value OR (field =
+        value AND pk > k)`` with a bound ``field >= value`` besides, which
+        scans from the value but then filters out every row that shares it:
+        at a million wells thousands share a deadline (the 100th page of the
+        dashboard's overdue list: 12 ms against 0.5 ms)."""
         name = self.field.name
         if self.descending == backwards:
             if value is None:
                 return Q(**{f"{name}__isnull": True, "pk__gt": pk})
-            return Q(**{f"{name}__gte": value}) & (Q(**{f"{name}__gt": value}) | Q(**{name: value, "pk__gt": pk}))
+            return Q(GreaterThan(self.row(F(name), F("pk")), self.row(value, pk)))
         if value is None:
             return Q(**{f"{name}__isnull": False}) | Q(**{f"{name}__isnull": True, "pk__lt": pk})
-        return Q(**{f"{name}__lte": value}) & (Q(**{f"{name}__lt": value}) | Q(**{name: value, "pk__lt": pk}))
+        return Q(LessThan(self.row(F(name), F("pk")), self.row(value, pk)))
+
+    def row(self, value, pk):
+        """The row value ``(value, pk)``: the field and the key, or a
+        position's value and key."""
+        if not hasattr(value, "resolve_expression"):
+            value, pk = Value(value, output_field=self.field), Value(pk, output_field=self.pk_field)
+        return RowValue(value, pk)
 
     def nulls_follow(self, value, *, backwards):
         """Whether rows with a NULL field come after the position: walking
@@ -173,8 +207,15 @@ class KeysetPagination(BasePagination):
     # Writing the links -----------------------------------------------------
 
     def position(self, row):
-        value = self.field.value_from_object(row)
-        return {"value": None if value is None else self.field.value_to_string(row), "pk": row.pk}
+        if isinstance(row, dict):
+            value, pk = row[self.field.attname], row[self.pk_name]
+        else:
+            value, pk = self.field.value_from_object(row), row.pk
+        # As Field.value_to_string writes it (dates and times in ISO 8601),
+        # and Field.to_python reads it back.
+        if value is not None:
+            value = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return {"value": value, "pk": pk}
 
     def link(self, position, *, backwards):
         if position is None:
@@ -214,8 +255,10 @@ class KeysetPagination(BasePagination):
                 "count": {
                     "type": "integer",
                     "minimum": 0,
-                    "description": _("Rows in the whole filtered list; left out above %(limit)s.")
-                    % {"limit": self.count_limit},
+                    "description": _(
+                        "Rows in the whole filtered list; given only when this page holds all of them "
+                        "(the first page, without a next link)."
+                    ),
                 },
                 "next": link,
                 "previous": link,

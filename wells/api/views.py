@@ -24,6 +24,7 @@ from accounts.choices import BUREAU_ROLES, Role
 from wells.api.pagination import KeysetPagination
 from wells.api.schema import ErrorSerializer, LedgerAutoSchema
 from wells.api.serializers import (
+    WELL_LIST_COLUMNS,
     AttachmentSerializer,
     AttachmentUploadSerializer,
     CampaignSerializer,
@@ -35,6 +36,7 @@ from wells.api.serializers import (
     WellEventSerializer,
     WellSerializer,
     WellUpdateSerializer,
+    well_list_rows,
 )
 from wells.choices import ACTION_ROLES
 from wells.filtersets import InspectionFilterSet, WellFilterSet
@@ -84,6 +86,29 @@ def with_history(wells):
     return wells.prefetch_related(Prefetch("events", queryset=WellEvent.objects.order_by("pk")), "attachments")
 
 
+class WellListFilterSet(WellFilterSet):
+    """The well list's filters: :class:`WellFilterSet`, with only the
+    filters the query names copied and validated. The others, empty, would
+    change nothing, and copying all eleven and building and cleaning a form
+    of them cost about a millisecond a request."""
+
+    _form_classes = {}
+
+    def __init__(self, data=None, *args, **kwargs):
+        # Each filter reads the query parameter of its own name (none of
+        # these takes several), and FilterSet copies self.base_filters.
+        if data is not None:
+            self.base_filters = {name: filter_ for name, filter_ in self.base_filters.items() if name in data}
+        super().__init__(data, *args, **kwargs)
+
+    def get_form_class(self):
+        names = tuple(self.filters)
+        form_class = self._form_classes.get(names)
+        if form_class is None:
+            form_class = self._form_classes[names] = super().get_form_class()
+        return form_class
+
+
 @extend_schema_view(
     list=extend_schema(summary=gettext_lazy("List wells"), responses=WellSerializer(many=True)),
     retrieve=extend_schema(summary=gettext_lazy("One well with its events and attachments")),
@@ -95,7 +120,7 @@ class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     lookup_field = "code"
     # Codes may hold any character but the slash that ends the segment.
     lookup_value_regex = "[^/]+"
-    filterset_class = WellFilterSet
+    filterset_class = WellListFilterSet
     pagination_class = KeysetPagination
     permission_classes = [RoleMayWrite]
     write_roles = {
@@ -120,7 +145,18 @@ class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         # The list's filters are the list's: a detail URL names its well.
         if self.action != "list":
             return queryset
+        # Without a filter in the query the FilterSet would change nothing,
+        # and building its form costs more than the page's query.
+        if self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
+            return queryset
         return super().filter_queryset(queryset)
+
+    def list(self, request, *args, **kwargs):
+        # Rows as values, written as WellSerializer writes wells: the same
+        # JSON for a fraction of the time (see well_list_rows).
+        wells = self.filter_queryset(self.get_queryset())
+        rows = self.paginate_queryset(wells.values(*WELL_LIST_COLUMNS, *self.paginator.keyset_columns(wells)))
+        return self.get_paginated_response(well_list_rows(rows))
 
     def get_object(self):
         # PostgreSQL cannot compare text holding NUL; no code holds one.

@@ -12,13 +12,15 @@ created with migrate, and its wells are deleted).
 
 - import, ours: ``wells.excel.import_wells`` on a workbook of the template's
   17 columns (labels, township and unit names, uses such as 生活、农灌, dates
-  as date cells): every row checked, then bulk inserts in one transaction.
+  as date cells), read by ``wells.xlsx.WorkbookReader``: every row checked,
+  then bulk inserts in one transaction.
 - import, django-import-export: a ModelResource with the same columns, the
   same labels and lookups (ForeignKeyWidget by name), ``use_bulk`` and
   ``skip_diff`` on (its documented fast path), reading the same file through
   tablib.
-- export, ours: the API's export, ``wells.excel.export_wells`` (write-only
-  workbook, summary sheet) over the wells of one campaign.
+- export, ours: the API's export, ``wells.excel.export_wells`` (the wells'
+  values read in one query and streamed into the sheet's XML by
+  ``wells.xlsx``, summary sheet) over the wells of one campaign.
 - export, django-import-export: ``resource.export(queryset)`` then tablib's
   xlsx writer, over the same wells.
 
@@ -287,11 +289,7 @@ def job_export_ours(workdir, campaign_id):
     wells = Well.objects.filter(campaign_id=campaign_id)
     baseline = rss_mb()
     started = time.perf_counter()
-    handle = export_wells(
-        wells.order_by("code").select_related("township", "responsible_unit", "campaign").iterator(chunk_size=2000),
-        wells.summary_by_unit(),
-        wells.summary_counts(),
-    )
+    handle = export_wells(wells.order_by("code"), wells.summary_by_unit(), wells.summary_counts())
     size = len(handle.read())
     seconds = time.perf_counter() - started
     return {"rows": wells.count(), "seconds": seconds, "baseline_mb": baseline, "peak_mb": rss_mb(), "bytes": size}

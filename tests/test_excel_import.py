@@ -554,6 +554,15 @@ def test_the_import_reads_the_file_in_a_handful_of_queries(places, campaign, zho
     assert Well.objects.count() == 1205
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Field history is kept by PostgreSQL triggers.")
+def test_every_imported_well_has_its_history_from_the_start(places, campaign):
+    result = run_import(workbook([row("CJ-001"), row("CJ-002"), row("CJ-003")]), campaign)
+
+    assert result.created == 3
+    for well in Well.objects.all():
+        assert list(well.history.values_list("pgh_label", flat=True)) == ["insert"]
+
+
 # Hostile and broken files ---------------------------------------------------------
 
 

@@ -1,19 +1,28 @@
-"""A minimal streaming .xlsx writer for big exports.
+"""A minimal streaming .xlsx writer for big exports, and the fast reader of
+the import.
 
-openpyxl's write-only mode builds a cell object per value and spends most of
-an export's time there (about 4,000 rows/s for the ledger's 24 columns).
-This writer emits the sheet XML straight into a deflated zip entry, row by
-row: the rows never sit in memory, and it writes several times faster. It
-knows what the ledger export needs and no more: inline strings, numbers,
-dates and date-times, a few cell styles, column widths, a frozen header row
-and an autofilter. The files it writes are read back by openpyxl in the
-tests.
+Writing: openpyxl's write-only mode builds a cell object per value and
+spends most of an export's time there (about 4,000 rows/s for the ledger's
+24 columns). This writer emits the sheet XML straight into a deflated zip
+entry, a few hundred rows at a time: the rows never sit in memory. Each
+column gets a function that turns its value into the cell's XML, chosen once
+for the column (:class:`Cells`: text, number, moment, any), so that a cell
+costs one call and no type checks; a column of few distinct values (labels,
+names, dates) writes each value once, keeps its text in the shared strings,
+and reuses its XML. It knows what the ledger export needs and no more:
+shared and inline strings, numbers, dates and date-times, a few cell
+styles, column widths, a frozen header row and an autofilter. The files it
+writes are read back by openpyxl in the tests.
+
+Reading: see :class:`WorkbookReader`.
 """
 
 import datetime
+import operator
 import re
 import zipfile
 from decimal import Decimal
+from xml.parsers import expat
 from xml.sax.saxutils import escape
 
 from openpyxl.utils import get_column_letter
@@ -39,7 +48,10 @@ class Style:
 
 
 class StreamingWorkbook:
-    """Write sheets one after another into ``fileobj``::
+    """Write sheets one after another into ``fileobj``; with
+    ``guard_formulas``, text that a spreadsheet would take for a formula
+    (:data:`FORMULA_STARTS`) is written after an apostrophe, so that it
+    shows as the text it is::
 
     book = StreamingWorkbook(handle)
     with book.sheet("台账", widths=[16, 24], styles=[None, Style("yyyy-mm-dd")]) as sheet:
@@ -48,10 +60,21 @@ class StreamingWorkbook:
     book.close()
     """
 
-    def __init__(self, fileobj):
+    def __init__(self, fileobj, *, guard_formulas=False):
+        self.guard_formulas = guard_formulas
         self._zip = zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self._sheets = []
         self._styles = {(None, False): 0}
+        # The shared strings: <t> element -> its index.
+        self._shared = {}
+
+    def share(self, text_xml):
+        """The index of a string (its <t> element) in the table of shared
+        strings, or None once the table is full."""
+        index = self._shared.get(text_xml)
+        if index is None and len(self._shared) < MAX_SHARED_STRINGS:
+            index = self._shared[text_xml] = len(self._shared)
+        return index
 
     def style_id(self, style):
         if style is None:
@@ -79,12 +102,28 @@ class StreamingWorkbook:
             for i in range(1, len(self._sheets) + 1)
         )
         styles_rel = len(self._sheets) + 1
+        shared_rel = shared_override = ""
+        if self._shared:
+            shared_rel = (
+                f'<Relationship Id="rId{styles_rel + 1}" '
+                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+                'Target="sharedStrings.xml"/>'
+            )
+            shared_override = (
+                '<Override PartName="/xl/sharedStrings.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            )
+            self._write(
+                "xl/sharedStrings.xml",
+                '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                f'uniqueCount="{len(self._shared)}">' + "".join(f"<si>{text}</si>" for text in self._shared) + "</sst>",
+            )
         self._write(
             "xl/_rels/workbook.xml.rels",
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             f'{rels}<Relationship Id="rId{styles_rel}" '
             'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
-            "</Relationships>",
+            f"{shared_rel}</Relationships>",
         )
         self._write("xl/styles.xml", self._styles_xml())
         overrides = "".join(
@@ -101,7 +140,7 @@ class StreamingWorkbook:
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
             '<Override PartName="/xl/styles.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            f"{overrides}</Types>",
+            f"{overrides}{shared_override}</Types>",
         )
         self._write(
             "_rels/.rels",
@@ -141,17 +180,205 @@ class StreamingWorkbook:
         )
 
 
+class Cells:
+    """How :meth:`_SheetWriter.extend` writes one column.
+
+    ``convert`` turns the value read into the cell's value (a label for a
+    code, local time for a moment …). ``kind`` says what the cell always
+    holds, so that each cell skips the type checks: ``"text"``, ``"number"``
+    (int, float or Decimal), ``"datetime"`` (written to the second, its
+    time zone ignored), or ``None`` for any type (as :meth:`append`).
+    ``repeats`` says that the column holds few distinct values (labels,
+    names, dates): each value is converted and written once, and its XML
+    reused for every cell that holds it (a bounded cache, so a column with
+    more values than expected costs time, never memory)."""
+
+    def __init__(self, convert=None, *, kind=None, repeats=False):
+        if kind not in _TAILS:
+            raise ValueError(f"Unknown kind of cell: {kind!r}")
+        self.convert = convert
+        self.kind = kind
+        self.repeats = repeats
+
+
+class _Memo(dict):
+    """value -> cell XML, made on first use; emptied when it grows past
+    :data:`MEMO_SIZE` entries."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        if len(self) >= MEMO_SIZE:
+            self.clear()
+        made = self[key] = self.make(key)
+        return made
+
+
+MEMO_SIZE = 10_000
+# Strings past this many are written in their cells (the table is held in
+# memory until the workbook is closed).
+MAX_SHARED_STRINGS = 100_000
+# Rows gathered before they are compressed and written together.
+ROWS_PER_WRITE = 500
+
+# Text that a spreadsheet would take for a formula (OWASP "CSV injection"):
+# written after an apostrophe when the workbook guards against formulas.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPE = "&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff"
+# What text needs beyond being written as it is: escaping, dropping
+# characters, xml:space="preserve" for spaces at either end (or Excel drops
+# them), an apostrophe before a formula.
+_NEEDS_CARE = re.compile(f"[{_ESCAPE}]|^\\s|\\s$")
+_NEEDS_CARE_GUARDED = re.compile(f"[{_ESCAPE}]|^\\s|\\s$|^[=+\\-@]")
+
+
+def _text_xml(text, guard):
+    """Text as an XML element <t>: characters XML 1.0 cannot carry dropped,
+    & < > escaped, spaces at either end kept, and (``guard``) an apostrophe
+    before text that a spreadsheet would run as a formula. Most text needs
+    none of it: one regular expression search tells."""
+    if (_NEEDS_CARE_GUARDED if guard else _NEEDS_CARE).search(text) is None:
+        return f"<t>{text}</t>"
+    if guard and text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    text = escape(_ILLEGAL_XML.sub("", text))
+    if text[:1].isspace() or text[-1:].isspace():
+        return f'<t xml:space="preserve">{text}</t>'
+    return f"<t>{text}</t>"
+
+
+# Each cell is written by a function of its value that returns the cell's
+# XML from just after the row number of its reference (<c r="B7) up to the
+# reference of the next cell included ('" s="2"><v>80</v></c><c r="C'), or
+# the end of the row after the last cell. A row is then its pieces joined
+# with its number (see _SheetWriter._row). An empty cell is written empty:
+# <c r="B7"/>.
+
+
+def _text_cell(style, after, guard):
+    head = f'"{style} t="inlineStr"><is>'
+    end = f"</is></c>{after}"
+    empty = f'"/>{after}'
+
+    def cell(value):
+        if value is None or value == "":
+            return empty
+        return f"{head}{_text_xml(value, guard)}{end}"
+
+    return cell
+
+
+def _shared_text_cell(book, style, after, guard):
+    """As _text_cell, the text kept once in the table of shared strings: for
+    the columns whose values repeat (each value is written once, see
+    _Memo), a cell is then '<c r="D7" t="s"><v>3</v></c>'."""
+    inline = _text_cell(style, after, guard)
+    empty = f'"/>{after}'
+
+    def cell(value):
+        if value is None or value == "":
+            return empty
+        index = book.share(_text_xml(value, guard))
+        return inline(value) if index is None else f'"{style} t="s"><v>{index}</v></c>{after}'
+
+    return cell
+
+
+def _number_cell(style, after, guard):
+    head = f'"{style}><v>'
+    end = f"</v></c>{after}"
+    empty = f'"/>{after}'
+
+    def cell(value):
+        return empty if value is None else f"{head}{value}{end}"
+
+    return cell
+
+
+_EPOCH_ORDINAL = _EXCEL_EPOCH.toordinal()
+
+
+def _datetime_cell(style, after, guard):
+    number = _number_cell(style, after, guard)
+
+    def cell(value):
+        if value is None:
+            return number(None)
+        seconds = (value.toordinal() - _EPOCH_ORDINAL) * 86400 + value.hour * 3600 + value.minute * 60 + value.second
+        return number(seconds / 86400)
+
+    return cell
+
+
+def _any_cell(style, after, guard):
+    text, number = _text_cell(style, after, guard), _number_cell(style, after, guard)
+    boolean = f'"{style} t="b"><v>%d</v></c>{after}'
+
+    def cell(value):
+        if value is None or value == "":
+            return text(None)
+        if isinstance(value, str):
+            return text(value)
+        if isinstance(value, bool):
+            return boolean % value
+        if isinstance(value, int | float | Decimal):
+            return number(value)
+        if isinstance(value, datetime.datetime):
+            return number((value.replace(tzinfo=None) - _EXCEL_EPOCH).total_seconds() / 86400)
+        if isinstance(value, datetime.date):
+            return number((value - _EXCEL_EPOCH.date()).days)
+        return text(str(value))
+
+    return cell
+
+
+_TAILS = {None: _any_cell, "text": _text_cell, "number": _number_cell, "datetime": _datetime_cell}
+
+
+def _cell_writer(book, spec, style, after):
+    """A column's value -> its piece of the row's XML (see :class:`Cells`)."""
+    guard = book.guard_formulas
+    if spec.kind == "text" and spec.repeats:
+        cell = _shared_text_cell(book, style, after, guard)
+    else:
+        cell = _TAILS[spec.kind](style, after, guard)
+    convert = spec.convert
+    if convert is not None:
+        plain = cell
+
+        def cell(value):
+            return plain(convert(value))
+
+    return _Memo(cell).__getitem__ if spec.repeats else cell
+
+
 class _SheetWriter:
     def __init__(self, book, index, widths, styles, freeze_header, autofilter):
         self._book = book
         self._index = index
         self._letters = [get_column_letter(i) for i in range(1, len(widths) + 1)]
         self._widths = widths
-        self._style_ids = [book.style_id(style) for style in (styles or [None] * len(widths))]
-        self._header_ids = [book.style_id(Style(header=True))] * len(widths)
+        style_ids = [book.style_id(style) for style in (styles or [None] * len(widths))]
+        self._styles = [f' s="{style}"' if style else "" for style in style_ids]
+        self._header_style = f' s="{book.style_id(Style(header=True))}"'
+        # What follows each cell: the start of the next one, or the row's end.
+        self._afters = [f'<c r="{letter}' for letter in self._letters[1:]] + ["</row>"]
+        self._first_cell = f'"><c r="{self._letters[0]}'
+        self._plain = self._writers([Cells()] * len(widths), self._styles)
+        self._header = self._writers([Cells()] * len(widths), [self._header_style] * len(widths))
         self._freeze = freeze_header
         self._autofilter = autofilter
         self._rows = 0
+
+    def _writers(self, cells, styles):
+        return [
+            _cell_writer(self._book, spec, style, after)
+            for spec, style, after in zip(cells, styles, self._afters, strict=True)
+        ]
 
     def __enter__(self):
         self._stream = self._book._zip.open(f"xl/worksheets/sheet{self._index}.xml", "w", force_zip64=True)
@@ -176,27 +403,37 @@ class _SheetWriter:
     def append(self, values, *, header=False):
         """Write one row: ``None`` leaves a cell empty; text, numbers, dates
         and date-times are written as such, in the column's style."""
+        width = len(self._letters)
+        values = list(values[:width]) + [None] * (width - len(values))
         self._rows += 1
-        row = self._rows
-        style_ids = self._header_ids if header else self._style_ids
-        cells = []
-        for letter, style, value in zip(self._letters, style_ids, values, strict=False):
-            if value is None or value == "":
-                continue
-            s = f' s="{style}"' if style else ""
-            if isinstance(value, bool):
-                cells.append(f'<c r="{letter}{row}"{s} t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, int | float | Decimal):
-                cells.append(f'<c r="{letter}{row}"{s}><v>{value}</v></c>')
-            elif isinstance(value, datetime.datetime):
-                serial = (value.replace(tzinfo=None) - _EXCEL_EPOCH).total_seconds() / 86400
-                cells.append(f'<c r="{letter}{row}"{s}><v>{serial}</v></c>')
-            elif isinstance(value, datetime.date):
-                cells.append(f'<c r="{letter}{row}"{s}><v>{(value - _EXCEL_EPOCH.date()).days}</v></c>')
-            else:
-                text = escape(_ILLEGAL_XML.sub("", str(value)))
-                cells.append(f'<c r="{letter}{row}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
-        self._stream.write(f'<row r="{row}">{"".join(cells)}</row>'.encode())
+        self._stream.write(self._row(self._rows, self._header if header else self._plain, values).encode())
+
+    def extend(self, rows, cells):
+        """Write many rows fast: ``cells`` holds a :class:`Cells` per column,
+        ``rows`` are sequences of as many values. Returns how many rows."""
+        writers = self._writers(cells, self._styles)
+        width = len(writers)
+        row_start, first_cell = '<row r="', self._first_cell
+        call = operator.call
+        number = self._rows
+        chunk = []
+        for values in rows:
+            if len(values) != width:
+                raise ValueError(f"A row of {len(values)} values in a sheet of {width} columns.")
+            number += 1
+            # '<row r="' 7 '"><c r="A' 7 '" t="inlineStr">…</c><c r="B' 7 …
+            chunk.append(str(number).join([row_start, first_cell, *map(call, writers, values)]))
+            if len(chunk) == ROWS_PER_WRITE:
+                self._stream.write("".join(chunk).encode())
+                chunk.clear()
+        if chunk:
+            self._stream.write("".join(chunk).encode())
+        written = number - self._rows
+        self._rows = number
+        return written
+
+    def _row(self, number, writers, values):
+        return str(number).join(['<row r="', self._first_cell, *map(operator.call, writers, values)])
 
     def __exit__(self, *exc):
         ref = f"A1:{self._letters[-1]}{max(self._rows, 1)}"
@@ -206,3 +443,229 @@ class _SheetWriter:
         self._stream.write((tail + "</worksheet>").encode())
         self._stream.close()
         return False
+
+
+# Reading ---------------------------------------------------------------------
+#
+# openpyxl's read-only mode reads a sheet's XML through defusedxml, whose
+# parser is ElementTree's pure-Python one, and, when the sheet does not say
+# its dimensions (as files written by openpyxl or other programs do not),
+# reads the whole sheet once more only to learn them: some 4 s for a sheet
+# of 10,000 rows × 17 columns. Here openpyxl reads the workbook's small
+# parts (the list of sheets, the shared strings, the styles that make a
+# number a date) and the sheet itself is read by expat with one callback per
+# element, turning each cell into the value openpyxl would give
+# (``values_only`` with ``data_only``). A document type declaration is
+# refused, as defusedxml refuses it: no entity can be declared, so none can
+# be expanded.
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_ROW, _CELL, _VALUE, _FORMULA = f"{_MAIN} row", f"{_MAIN} c", f"{_MAIN} v", f"{_MAIN} f"
+_INLINE, _TEXT, _PHONETIC = f"{_MAIN} is", f"{_MAIN} t", f"{_MAIN} rPh"
+_SHEET_DATA, _MERGE = f"{_MAIN} sheetData", f"{_MAIN} mergeCell"
+_READ_CHUNK = 1 << 16
+
+
+class ForbiddenXML(ValueError):
+    """A part of the workbook declares a document type (entities)."""
+
+
+def _row_number(text):
+    # As openpyxl reads it: "7", or written as a float, "7.0".
+    try:
+        return int(text)
+    except ValueError:
+        return int(float(text))
+
+
+def _refuse(*args):
+    raise ForbiddenXML("A document type declaration in a workbook part.")
+
+
+class WorkbookReader:
+    """The worksheets of an .xlsx file (a path or a binary file object)::
+
+    book = WorkbookReader(upload)
+    for title, path in book.sheets:
+        sheet = book.sheet(path, max_col=20)
+        for number, values in sheet.rows():
+            ...
+        sheet.merges, sheet.unsaved_formulas
+    book.close()
+
+    Any error (ValueError, KeyError, zipfile's, expat's) means a damaged or
+    hostile file."""
+
+    def __init__(self, fileobj):
+        from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
+
+        reader = ExcelReader(fileobj, read_only=True, data_only=True, keep_links=False)
+        self._archive = reader.archive
+        try:
+            reader.read_manifest()
+            reader.read_strings()
+            reader.read_workbook()
+            apply_stylesheet(reader.archive, reader.wb)
+            self.sheets = [
+                (sheet.name, rel.target)
+                for sheet, rel in reader.parser.find_sheets()
+                if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+            ]
+        except BaseException:
+            self.close()
+            raise
+        self._strings = reader.shared_strings
+        self._dates = frozenset(reader.wb._date_formats)
+        self._durations = frozenset(reader.wb._timedelta_formats)
+        self._epoch = reader.wb.epoch
+
+    def sheet(self, path, *, max_col):
+        return SheetReader(self, path, max_col)
+
+    def close(self):
+        self._archive.close()
+
+
+class SheetReader:
+    """The rows of one sheet, the first ``max_col`` columns of each."""
+
+    def __init__(self, book, path, max_col):
+        self._book = book
+        self._path = path
+        self._max_col = max_col
+        # (first column 0-based, first row, last row) of each merged range.
+        self.merges = set()
+        # (row, column 0-based) of formula cells without a saved result.
+        self.unsaved_formulas = set()
+
+    def rows(self):
+        """(row number, values) of each row the sheet writes, in order;
+        ``values`` has ``max_col`` values, None where there is no cell."""
+        from openpyxl.utils.cell import column_index_from_string
+        from openpyxl.utils.datetime import from_excel, from_ISO8601
+        from openpyxl.worksheet._reader import _cast_number
+
+        book, width = self._book, self._max_col
+        strings, dates, durations, epoch = book._strings, book._dates, book._durations, book._epoch
+        merges, unsaved = self.merges, self.unsaved_formulas
+        done = []  # rows finished by the parser, handed out after each chunk
+        state = {"row": 0, "in_data": False}
+        row_values = [None] * width
+        cell = {}  # the cell being read: column, type, style, formula, text
+        text = []  # character data of a <v> or an inline string's <t>
+        capture = [False]
+        phonetic = [0]
+
+        def start(name, attrs):
+            if name == _CELL:
+                ref = attrs.get("r")
+                column = column_index_from_string(ref.rstrip("0123456789")) if ref else cell.get("last", 0) + 1
+                cell.clear()
+                cell["last"] = column
+                cell["column"] = column
+                cell["type"] = attrs.get("t", "n")
+                style = attrs.get("s")
+                cell["style"] = int(style) if style else 0
+                cell["formula"] = False
+                cell["value"] = None
+                cell["inline"] = None
+            elif name == _VALUE:
+                text.clear()
+                capture[0] = True
+            elif name == _TEXT:
+                if cell.get("inline") is not None and not phonetic[0]:
+                    text.clear()
+                    capture[0] = True
+            elif name == _INLINE:
+                cell["inline"] = []
+            elif name == _PHONETIC:
+                phonetic[0] += 1
+            elif name == _FORMULA:
+                cell["formula"] = True
+            elif name == _ROW:
+                if not state["in_data"]:
+                    return
+                number = attrs.get("r")
+                state["row"] = _row_number(number) if number else state["row"] + 1
+                row_values[:] = [None] * width
+                cell.clear()
+            elif name == _SHEET_DATA:
+                state["in_data"] = True
+            elif name == _MERGE:
+                first, _colon, last = attrs.get("ref", "").partition(":")
+                if last:
+                    first_col = first.rstrip("0123456789")
+                    merges.add(
+                        (
+                            column_index_from_string(first_col) - 1,
+                            int(first[len(first_col) :]),
+                            int(last[len(last.rstrip("0123456789")) :]),
+                        )
+                    )
+
+        def data(chunk):
+            if capture[0]:
+                text.append(chunk)
+
+        def end(name):
+            if name == _CELL:
+                value = _cell_value(cell)
+                column = cell["column"]
+                if cell["formula"] and value is None:
+                    unsaved.add((state["row"], column - 1))
+                if column <= width:
+                    row_values[column - 1] = value
+            elif name == _VALUE:
+                capture[0] = False
+                cell["value"] = "".join(text)
+            elif name == _TEXT:
+                if capture[0]:
+                    capture[0] = False
+                    cell["inline"].append("".join(text))
+            elif name == _PHONETIC:
+                phonetic[0] -= 1
+            elif name == _ROW:
+                if state["in_data"]:
+                    done.append((state["row"], tuple(row_values)))
+            elif name == _SHEET_DATA:
+                state["in_data"] = False
+
+        def _cell_value(cell):
+            kind, raw = cell["type"], cell["value"] or None
+            if kind == "inlineStr":
+                return None if cell["inline"] is None else "".join(cell["inline"])
+            if raw is not None:
+                if kind == "n":
+                    value = _cast_number(raw)
+                    style = cell["style"]
+                    if style in dates:
+                        try:
+                            return from_excel(value, epoch, timedelta=style in durations)
+                        except (OverflowError, ValueError):
+                            return "#VALUE!"
+                    return value
+                if kind == "s":
+                    return strings[int(raw)]
+                if kind == "b":
+                    return bool(int(raw))
+                if kind == "d":
+                    return from_ISO8601(raw)
+                return raw  # str (a formula's text), e (an error such as #N/A)
+            return None
+
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.buffer_text = True
+        parser.StartDoctypeDeclHandler = _refuse
+        parser.EntityDeclHandler = _refuse
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = data
+        with self._book._archive.open(self._path) as source:
+            while chunk := source.read(_READ_CHUNK):
+                parser.Parse(chunk, False)
+                yield from done
+                done.clear()
+            parser.Parse(b"", True)
+            yield from done

@@ -242,8 +242,7 @@ class WellExportView(FileView, GenericAPIView):
         by_unit = wells.summary_by_unit()
         if not wells.query.order_by:
             wells = wells.order_by("code")
-        rows = wells.select_related("township", "responsible_unit", "campaign").iterator(chunk_size=2000)
-        handle = export_wells(rows, by_unit, totals)
+        handle = export_wells(wells, by_unit, totals)
         filename = f"机井台账-{timezone.localdate().isoformat()}.xlsx"
         return file_response(handle, filename, XLSX_CONTENT_TYPE)
 

@@ -658,6 +658,44 @@ def test_dashboard_map_and_funnel_hold_only_the_wells_in_scope(client, officer, 
     assert [stage["count"] for stage in data["funnel"]] == [4, 2, 2, 2, 1]
 
 
+def test_dashboard_map_groups_the_wells_by_township_beyond_the_point_limit(
+    client, leader, campaign, zhongshan, ningbian, campaign_wells, settings
+):
+    settings.MAP_POINT_LIMIT = 3
+    WellFactory(township=zhongshan, campaign=campaign, lat="44.030000", lng="87.320000")
+    WellFactory(township=ningbian, campaign=campaign, lat=None, lng=None)
+    client.force_login(leader)
+
+    response = client.get(reverse("wells:dashboard"))
+
+    data = response.context["chart_data"]
+    assert data["points"] == []
+    areas = {area["name"]: area for area in data["areas"]}
+    assert set(areas) == {zhongshan.name, ningbian.name}
+    # zhongshan: the four wells of the fixture at 44.01/87.30 and one at 44.03/87.32.
+    assert areas[zhongshan.name]["wells"] == 5
+    assert areas[zhongshan.name]["total"] == 5
+    assert areas[zhongshan.name]["lat"] == pytest.approx(44.014)
+    assert areas[zhongshan.name]["lng"] == pytest.approx(87.304)
+    assert (areas[zhongshan.name]["accepted"], areas[zhongshan.name]["to_close"]) == (1, 5)
+    # ningbian: three wells with a position, one without; the retained one is not to close.
+    assert (areas[ningbian.name]["wells"], areas[ningbian.name]["total"]) == (3, 4)
+    assert areas[ningbian.name]["rate"] == pytest.approx(1 / 3, abs=1e-4)
+    assert areas[ningbian.name]["url"] == f"{reverse('wells:ledger')}?campaign={campaign.pk}&township={ningbian.code}"
+    assert response.context["mapped"] == 8
+    assert "shown by township" in html(response)
+
+
+def test_dashboard_over_a_search_counts_the_wells_as_the_tally_would(client, leader, campaign, campaign_wells):
+    client.force_login(leader)
+    everything = client.get(reverse("wells:dashboard")).context
+    searched = client.get(reverse("wells:dashboard") + "?q=TEST").context  # every factory code starts so
+
+    assert searched["totals"] == everything["totals"]
+    assert searched["units"] == everything["units"]
+    assert searched["chart_data"]["progress"] == everything["chart_data"]["progress"]
+
+
 def test_dashboard_shows_a_leader_no_write_button(client, leader, campaign_wells):
     client.force_login(leader)
     page = html(client.get(reverse("wells:dashboard")))

@@ -934,6 +934,41 @@ def test_revert_restores_the_review_date_a_release_cleared(well, staff, admin_us
     assert (well.status, well.review_on) == (Status.INVENTORIED, None)
 
 
+def test_accept_records_the_date_on_the_well_and_revert_takes_it_back(disconnected_well, officer, staff, admin_user):
+    well = disconnected_well
+    act(well, Action.SEAL, officer, {**SEALING, "attachments": [attach(well, officer).pk]})
+    act(well, Action.ACCEPT, staff, {"accepted_on": "2023-06-14", "inspectors": "李四"})
+    well.refresh_from_db()
+    assert well.accepted_on == datetime.date(2023, 6, 14)
+    assert well.events.latest("pk").changes["accepted_on"] == [None, "2023-06-14"]
+
+    act(well, Action.REVERT, admin_user, {"reason": "验收录错"})
+    well.refresh_from_db()
+    assert (well.status, well.accepted_on) == (Status.SEALED, None)
+
+
+def test_a_well_closed_again_keeps_the_date_of_its_last_acceptance(
+    disconnected_well, officer, staff, admin_user, clock
+):
+    well = disconnected_well
+    act(well, Action.SEAL, officer, {**SEALING, "attachments": [attach(well, officer).pk]})
+    act(well, Action.ACCEPT, staff, {"accepted_on": "2023-06-14", "inspectors": "李四"})
+    act(well, Action.REACTIVATE, officer, {"reason": "回头看发现复用"})
+    well.refresh_from_db()
+    assert (well.status, well.accepted_on) == (Status.REACTIVATED, datetime.date(2023, 6, 14))
+    clock.move_to(datetime.datetime(2023, 7, 1, 10, 0, tzinfo=SHANGHAI))
+    act(well, Action.NOTIFY, officer, {"notice_no": "N2", "served_on": "2023-06-20", "comply_by": "2023-06-25"})
+    act(well, Action.DISCONNECT, officer, {"disconnected_on": "2023-06-26"})
+    act(well, Action.SEAL, officer, {**SEALING, "attachments": [attach(well, officer).pk]})
+    act(well, Action.ACCEPT, staff, {"accepted_on": "2023-06-30", "inspectors": "王五"})
+    well.refresh_from_db()
+    assert well.accepted_on == datetime.date(2023, 6, 30)
+
+    act(well, Action.REVERT, admin_user, {"reason": "验收录错"})
+    well.refresh_from_db()
+    assert (well.status, well.accepted_on) == (Status.SEALED, datetime.date(2023, 6, 14))
+
+
 def test_revert_undoes_the_newest_action_after_an_earlier_revert(notified_well, admin_user, officer):
     act(notified_well, Action.REVERT, admin_user, {"reason": "录错"})
     act(

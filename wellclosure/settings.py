@@ -144,6 +144,9 @@ STORAGES = {
 # on a plain background).
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+# The dashboard's map shows each well up to this many; beyond, one circle
+# per township (a browser draws a few thousand circles, not a million).
+MAP_POINT_LIMIT = env_int("MAP_POINT_LIMIT", 2000)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 

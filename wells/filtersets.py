@@ -9,7 +9,7 @@ from functools import reduce
 import django_filters as filters
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
@@ -93,11 +93,8 @@ class WellFilterSet(filters.FilterSet):
         return queryset.with_use(value)
 
     def filter_overdue(self, queryset, name, value):
-        if value == "true":
-            return queryset.overdue()
-        # NOT EXISTS, which PostgreSQL plans as an anti-join, rather than
-        # NOT IN (subquery), which it cannot: 900 ms at a million wells.
-        return queryset.exclude(Exists(Well.objects.overdue().filter(pk=OuterRef("pk"))))
+        # Over the wells or over the well tally (wells.tally.figures).
+        return queryset.overdue() if value == "true" else queryset.not_overdue()
 
     def search(self, queryset, name, value):
         value = value.strip()

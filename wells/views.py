@@ -18,8 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Subquery, Value, When
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import Case, Count, F, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,12 +31,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.choices import BUREAU_ROLES, Role
 from wellclosure.history import changes_of, keeps_history
+from wells import tally
 from wells.api.files import XLSX_CONTENT_TYPE, default_campaign, file_response
 from wells.choices import ACTION_ROLES, SETTLED_STATUSES, Action, Status, Use
 from wells.excel import ImportFileError, error_workbook, import_sheet, read_sheet
 from wells.filtersets import WellFilterSet
 from wells.forms import ACTION_FIELDS, ActionForm, EvidenceUploadForm, InspectionForm, PageActionForm
-from wells.models import Attachment, Campaign, Well, WellEvent
+from wells.models import Attachment, Campaign, Well
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment
 from wells.workflow import WorkflowError, available_actions
 
@@ -465,41 +465,31 @@ def _cumulative(rows, start):
         points.append([start.isoformat(), 0])
     for day, count in rows:
         total += count
-        points.append([day.isoformat() if hasattr(day, "isoformat") else str(day), total])
+        points.append([day.isoformat(), total])
     return points
 
 
-def _progress(wells, campaign):
+def _progress(plan, wells, campaign):
     """Planned and actual cumulative closures. Planned: the wells to close
-    by their deadlines. Actual: the accepted wells by the acceptance date of
-    their last acceptance, grouped in the database."""
-    to_close = wells.exclude(status=Status.RETAINED).order_by()
-    planned_rows = list(to_close.values_list("deadline").annotate(count=Count("pk")).order_by("deadline"))
-    undated = sum(count for deadline, count in planned_rows if deadline is None)
-    planned_rows = [(deadline, count) for deadline, count in planned_rows if deadline is not None]
+    (``plan``: [(unit, deadline, wells)]) by their deadlines. Actual: the
+    accepted wells by the date of their last acceptance, grouped in the
+    database."""
+    by_deadline = {}
+    for _unit, deadline, count in plan:
+        by_deadline[deadline] = by_deadline.get(deadline, 0) + count
+    undated = by_deadline.pop(None, 0)
+    planned_rows = sorted(by_deadline.items())
     campaign_deadline = campaign.deadline if campaign else None
     if undated:
         fallback = campaign_deadline or (planned_rows[-1][0] if planned_rows else timezone.localdate())
         planned_rows.append((fallback, undated))
         planned_rows.sort()
 
-    last_acceptance = (
-        WellEvent.objects.filter(well=OuterRef("pk"), action=Action.ACCEPT)
-        .order_by("-pk")
-        .annotate(day=KeyTextTransform("accepted_on", "data"))
-        .values("day")[:1]
-    )
-    actual_rows = list(
-        wells.filter(status=Status.ACCEPTED)
-        .order_by()
-        .annotate(accepted_day=Subquery(last_acceptance))
-        .values_list("accepted_day")
-        .annotate(count=Count("pk"))
-    )
+    actual_rows = wells.filter(status=Status.ACCEPTED).order_by().values_list("accepted_on").annotate(n=Count("*"))
     # An acceptance without a recorded date (loaded from elsewhere) counts
     # from the start.
     start = campaign.issued_on if campaign and campaign.issued_on else None
-    undated_day = (start or timezone.localdate()).isoformat()
+    undated_day = start or timezone.localdate()
     actual_rows = sorted((day or undated_day, count) for day, count in actual_rows)
     return {
         "planned": _cumulative(planned_rows, start),
@@ -509,6 +499,43 @@ def _progress(wells, campaign):
     }
 
 
+def _map_data(figures, wells, query):
+    """The map: each well with a position while there are at most
+    ``settings.MAP_POINT_LIMIT``; beyond that (a province's campaign), each
+    township as one circle at the centre of its wells, with its figures and
+    a link to its wells in the ledger. Returns (points, areas, wells shown)."""
+    townships = figures.by_township()
+    located = sum(row["located"] for row in townships)
+    if located <= settings.MAP_POINT_LIMIT:
+        points = [
+            {"code": code, "owner": owner, "status": status, "lat": float(lat), "lng": float(lng)}
+            for code, owner, status, lat, lng in wells.exclude(lat=None)
+            .exclude(lng=None)
+            .values_list("code", "owner_name", "status", "lat", "lng")
+        ]
+        return points, [], len(points)
+    ledger = reverse("wells:ledger")
+    areas = [
+        {
+            "name": row["township__name"] or _("No township"),
+            "lat": float(row["lat_sum"] / row["located"]),
+            "lng": float(row["lng_sum"] / row["located"]),
+            "wells": row["located"],
+            "total": row["total"],
+            "to_close": row["to_close"],
+            "accepted": row["accepted"],
+            "overdue": row["overdue"],
+            "rate": row["completion_rate"],
+            "url": f"{ledger}?{urlencode({**query, 'township': row['township__code']})}"
+            if row["township__code"]
+            else None,
+        }
+        for row in townships
+        if row["located"]
+    ]
+    return [], areas, located
+
+
 def _dashboard_labels():
     return {
         "planned": _("Planned"),
@@ -516,6 +543,8 @@ def _dashboard_labels():
         "deadline": _("Campaign deadline"),
         "today": _("Today"),
         "completion": _("Completion rate"),
+        "toClose": _("To close"),
+        "overdue": _("Overdue"),
         "wells": _("Wells"),
         "statuses": dict(Status.choices),
     }
@@ -537,17 +566,19 @@ def dashboard(request):
     wells = filterset.qs.order_by() if filterset.is_valid() else Well.objects.none()
     campaign = filterset.form.cleaned_data.get("campaign") if filterset.is_valid() else None
 
-    totals = wells.summary_counts(today)
-    units = wells.summary_by_unit(today)
-    deadlines = dict(
-        wells.exclude(status=Status.RETAINED).values_list("responsible_unit_id").annotate(latest=Max("deadline"))
-    )
+    figures = tally.figures(filterset, request.user) if filterset.is_valid() else wells
+    totals, units = figures.summary(today)
+    plan = figures.to_close_by_deadline()
+    deadlines = {}
+    for unit_id, deadline, _count in plan:
+        if deadline is not None and (unit_id not in deadlines or deadline > deadlines[unit_id]):
+            deadlines[unit_id] = deadline
     for row in units:
         row["deadline"] = deadlines.get(row["responsible_unit_id"])
         row["late"] = bool(row["deadline"] and row["deadline"] < today and row["accepted"] < row["to_close"])
         row["percent"] = None if row["completion_rate"] is None else row["completion_rate"] * 100
 
-    status_counts = dict(wells.values_list("status").annotate(count=Count("pk")))
+    status_counts = figures.status_counts()
     statuses = [
         {"code": code, "label": label, "count": status_counts.get(code, 0), "colour": STATUS_COLOURS[code]}
         for code, label in Status.choices
@@ -567,14 +598,10 @@ def dashboard(request):
         ),
         today,
     )
-    points = [
-        {"code": code, "owner": owner, "status": status, "lat": float(lat), "lng": float(lng)}
-        for code, owner, status, lat, lng in wells.exclude(lat=None)
-        .exclude(lng=None)
-        .values_list("code", "owner_name", "status", "lat", "lng")
-    ]
+    query = {"campaign": campaign.pk} if campaign else {}
+    points, areas, mapped = _map_data(figures, wells, query)
     chart_data = {
-        "progress": _progress(wells, campaign),
+        "progress": _progress(plan, wells, campaign),
         "funnel": funnel,
         "units": [
             {"name": row["responsible_unit__name"], "rate": row["completion_rate"], "late": row["late"]}
@@ -584,11 +611,11 @@ def dashboard(request):
         "statuses": statuses,
         "colours": {status.value: colour for status, colour in STATUS_COLOURS.items()},
         "points": points,
+        "areas": areas,
         "wellUrl": reverse("wells:well", args=["__code__"]),
         "tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
         "labels": _dashboard_labels(),
     }
-    query = {"campaign": campaign.pk} if campaign else {}
     context = {
         "filterset": filterset,
         "campaigns": campaigns,
@@ -602,7 +629,8 @@ def dashboard(request):
         "chart_data": chart_data,
         "summary_url": reverse("api:stats-summary") + (f"?{urlencode(query)}" if query else ""),
         "overdue_url": reverse("wells:ledger") + "?" + urlencode({**query, "overdue": "true", "ordering": "deadline"}),
-        "mapped": len(points),
+        "mapped": mapped,
+        "mapped_by_township": bool(areas),
         "today": timezone.localdate(),
         "may_report": request.user.sees_everything and campaign is not None,
     }

@@ -37,7 +37,7 @@ class WorkflowError(Exception):
 
 # The well fields an action may change; recorded on the event as
 # {field: [before, after]} so that revert can put them back.
-TRACKED_FIELDS = ("status", "enforced", "comply_by", "review_on")
+TRACKED_FIELDS = ("status", "enforced", "comply_by", "review_on", "accepted_on")
 
 
 # Apps built on the wells (the tasks app) add their refusals and follow-ups
@@ -229,6 +229,7 @@ def _guard_seal(well, data, actor):
 def _guard_accept(well, data, actor):
     accepted_on = read_past_date(data, "accepted_on", _("acceptance date"))
     inspectors = _text(data, "inspectors", _("inspectors"))
+    well.accepted_on = accepted_on
     return {"accepted_on": accepted_on.isoformat(), "inspectors": inspectors}, []
 
 
@@ -371,6 +372,6 @@ def _jsonable(value):
 
 
 def _from_json(field, value):
-    if field in ("comply_by", "review_on") and value is not None:
+    if field in ("comply_by", "review_on", "accepted_on") and value is not None:
         return datetime.date.fromisoformat(value)
     return value

@@ -69,3 +69,20 @@ def test_leader_dashboard_shows_the_api_summary_and_draws_the_charts_and_the_map
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_test_id("chart-progress")).to_have_attribute("data-drawn", "true")
     screenshot(page, "dashboard-en")
+
+
+def test_a_large_campaign_is_mapped_one_circle_per_township(open_page, campaign_under_way, settings):
+    settings.MAP_POINT_LIMIT = 5
+    page = open_page(**DESKTOP)
+    log_in(page, "leader")
+
+    areas = page.evaluate("JSON.parse(document.getElementById('dashboard-data').textContent).areas")
+    assert areas and sum(area["wells"] for area in areas) == Well.objects.exclude(lat=None).count()
+    expect(page.locator("#well-map path.well-area")).to_have_count(len(areas))
+    expect(page.locator("#well-map path.well-marker")).to_have_count(0)
+    expect(page.get_by_test_id("map-note")).to_contain_text("乡镇")
+
+    page.locator("#well-map path.well-area").first.click(force=True)
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(areas[0]["name"])
+    expect(popup).to_contain_text("完成率")

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.choices import BUREAU_ROLES, Role
+from wells.api.figures import FilteredFiguresMixin
 from wells.api.schema import LedgerAutoSchema
 from wells.excel import ImportFileError, error_workbook, export_wells, import_sheet, read_sheet, template_workbook
 from wells.filtersets import WellFilterSet
@@ -217,7 +218,7 @@ class ExportSchema(LedgerAutoSchema):
         return self.view.filter_backends
 
 
-class WellExportView(FileView, GenericAPIView):
+class WellExportView(FileView, FilteredFiguresMixin, GenericAPIView):
     """The wells the caller may see, under the well list's filters, as an
     Excel workbook with a summary per responsible unit."""
 
@@ -237,9 +238,8 @@ class WellExportView(FileView, GenericAPIView):
         responses=XLSX_RESPONSE,
     )
     def get(self, request):
-        wells = self.filter_queryset(self.get_queryset())
-        totals = wells.summary_counts()
-        by_unit = wells.summary_by_unit()
+        wells, figures = self.filtered_wells_and_figures()
+        totals, by_unit = figures.summary()
         if not wells.query.order_by:
             wells = wells.order_by("code")
         handle = export_wells(wells, by_unit, totals)

@@ -21,6 +21,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.choices import BUREAU_ROLES, Role
+from wells.api.figures import FilteredFiguresMixin
 from wells.api.pagination import KeysetPagination
 from wells.api.schema import ErrorSerializer, LedgerAutoSchema
 from wells.api.serializers import (
@@ -40,7 +41,7 @@ from wells.api.serializers import (
 )
 from wells.choices import ACTION_ROLES
 from wells.filtersets import InspectionFilterSet, WellFilterSet
-from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent, _with_completion_rate
+from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
 from wells.uploads import attachment_response, store_attachment
 from wells.workflow import perform
 
@@ -339,20 +340,17 @@ class InspectionViewSet(
         return super().filter_queryset(queryset)
 
 
-# The summed figures of the summary; to_close and the rate follow from them.
-COUNTED = ("total", "retained", "accepted", "sealed", "overdue")
-
-
 class SummarySchema(LedgerAutoSchema):
     # The summary is no list, but it takes the well list's filters.
     def get_filter_backends(self):
         return self.view.filter_backends
 
 
-class SummaryView(GenericAPIView):
-    """Totals and one row per responsible unit, counted by the database over
-    the wells the caller may see, under the same filters as the well list
-    (so the figures match the list's counts)."""
+class SummaryView(FilteredFiguresMixin, GenericAPIView):
+    """Totals and one row per responsible unit over the wells the caller may
+    see, under the same filters as the well list (so the figures match the
+    list's counts): summed from the well tally where it can answer, else
+    counted from the wells (:func:`wells.tally.figures`)."""
 
     filterset_class = WellFilterSet
     schema = SummarySchema()
@@ -362,10 +360,6 @@ class SummaryView(GenericAPIView):
 
     @extend_schema(summary=gettext_lazy("Completion summary"), responses={200: SummarySerializer})
     def get(self, request):
-        wells = self.filter_queryset(self.get_queryset())
-        units = wells.summary_by_unit()
-        # Every well has one responsible unit, so the totals are the sum of
-        # the units' rows: one pass over the wells instead of two (at a
-        # million wells each pass costs a few hundred milliseconds).
-        totals = _with_completion_rate({name: sum(row[name] for row in units) for name in COUNTED})
+        _wells, figures = self.filtered_wells_and_figures()
+        totals, units = figures.summary()
         return Response(SummarySerializer({"totals": totals, "units": units}).data)

@@ -2,15 +2,19 @@ from django.core.management.base import BaseCommand
 
 from tasks.reminders import send_reminders
 from tasks.services import sync_tasks
+from wells import tally
 
 
 class Command(BaseCommand):
     help = (
         "Give new wells their tasks and move due dates after deadline changes, then remind units of tasks due "
-        "soon and overdue and escalate long-overdue tasks to the bureau. Run daily."
+        "soon and overdue and escalate long-overdue tasks to the bureau; fold the well tally's rows together. Run daily."
     )
 
     def handle(self, *args, **options):
         created, moved = sync_tasks()
         count = send_reminders()
-        self.stdout.write(f"{created} new tasks, {moved} due dates moved, {count} new notifications.")
+        _before, rows = tally.compact()
+        self.stdout.write(
+            f"{created} new tasks, {moved} due dates moved, {count} new notifications; well tally in {rows} rows."
+        )

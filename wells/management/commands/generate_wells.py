@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.choices import UnitKind
 from accounts.models import Unit
+from wells import tally
 from wells.choices import TRANSITIONS, Action, Category, OwnerKind, Status, Use, Zone
 from wells.models import Campaign, Phase, Township, Well, WellEvent
 
@@ -86,6 +87,8 @@ ESCALATED_SHARE = 0.5
 REVERTED_SHARE = 0.15
 # Of the accepted wells, those that were found in use once and closed again.
 RECLOSED_SHARE = 0.12
+# The dates among the fields an event changes (wells.workflow.TRACKED_FIELDS).
+TRACKED_DATES = ("comply_by", "review_on", "accepted_on")
 
 
 # One encoder for the millions of small objects (json.dumps with options
@@ -175,7 +178,7 @@ class Ledger:
 
         deadline = township["deadlines"][campaign["pk"]] if rng.random() >= 0.01 else None
         created = campaign["issued_on"] + datetime.timedelta(days=rng.randint(0, 20))
-        state = {"status": Status.INVENTORIED, "enforced": False, "comply_by": None, "review_on": None}
+        state = dict.fromkeys(TRACKED_DATES, None) | {"status": Status.INVENTORIED, "enforced": False}
         facts = {"supply_connected_on": None, "licensed": licensed, "license_no": license_no, "uses": uses}
         if retained:
             events = self.retained_history(well_id, created, state)
@@ -209,6 +212,7 @@ class Ledger:
             _iso(state["comply_by"]),
             _iso(state["review_on"]),
             _iso(facts["supply_connected_on"]),
+            _iso(state["accepted_on"]),
             "",
             _timestamp(created, 9, 0),
             updated,
@@ -311,7 +315,7 @@ class Ledger:
             events.append(self.event(well_id, Action.SEAL, state, day, data))
         else:
             data = {"accepted_on": day.isoformat(), "inspectors": f"{self.person()}、{self.person()}"}
-            events.append(self.event(well_id, Action.ACCEPT, state, day, data))
+            events.append(self.event(well_id, Action.ACCEPT, state, day, data, accepted_on=day))
         return day
 
     def revert(self, well_id, state, day, undone):
@@ -366,7 +370,7 @@ def _tracked(event_row, side):
     changes = json.loads(event_row[9])
     values = {field: pair[side] for field, pair in changes.items() if field != "status"}
     return {
-        field: datetime.date.fromisoformat(value) if field in ("comply_by", "review_on") and value else value
+        field: datetime.date.fromisoformat(value) if field in TRACKED_DATES and value else value
         for field, value in values.items()
     }
 
@@ -409,6 +413,7 @@ WELL_COLUMNS = [
     "comply_by",
     "review_on",
     "supply_connected_on",
+    "accepted_on",
     "note",
     "created_at",
     "updated_at",
@@ -482,6 +487,7 @@ class Command(BaseCommand):
                 if options["verbosity"] > 1:
                     self.stdout.write(f"{done:,} wells, {ledger.events:,} events, {time.monotonic() - started:.0f} s")
             writer.finish()
+            tally.compact()
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(

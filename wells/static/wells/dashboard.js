@@ -132,6 +132,15 @@
     charts.forEach(function (instance) { instance.resize(); });
   });
 
+  // A township's colour on the map: red while little is done, green when all is.
+  function rateColour(rate) {
+    if (rate === null) { return "#8c8c8c"; }
+    if (rate >= 0.9) { return "#2e8b3e"; }
+    if (rate >= 0.6) { return "#c9a400"; }
+    if (rate >= 0.3) { return "#e8890c"; }
+    return "#d32f2f";
+  }
+
   // The map: one circle per well, coloured by status. Without a tile
   // server (closed networks) the circles and the legend still show.
   var mapElement = document.getElementById("well-map");
@@ -160,6 +169,35 @@
         fillOpacity: 0.9,
         className: "well-marker well-marker-" + point.status,
       }).bindPopup(popup);
+    });
+    // A campaign of many thousand wells: one circle per township, at the
+    // centre of its wells, sized by their number, coloured by completion.
+    var largest = Math.max.apply(null, [1].concat(data.areas.map(function (area) { return area.wells; })));
+    data.areas.forEach(function (area) {
+      var popup = document.createElement("div");
+      var title = document.createElement(area.url ? "a" : "strong");
+      if (area.url) { title.href = area.url; }
+      title.textContent = area.name;
+      popup.append(title);
+      [
+        [labels.wells, area.total],
+        [labels.toClose, area.to_close],
+        [labels.statuses.accepted, area.accepted],
+        [labels.overdue, area.overdue],
+        [labels.completion, area.rate === null ? "–" : (area.rate * 100).toFixed(1) + "%"],
+      ].forEach(function (line) {
+        var row = document.createElement("div");
+        row.textContent = line[0] + "：" + line[1];
+        popup.append(row);
+      });
+      markers.push(window.L.circleMarker([area.lat, area.lng], {
+        radius: 6 + 18 * Math.sqrt(area.wells / largest),
+        color: "#1f1f1f",
+        weight: 1,
+        fillColor: rateColour(area.rate),
+        fillOpacity: 0.75,
+        className: "well-area",
+      }).bindPopup(popup));
     });
     var group = window.L.featureGroup(markers).addTo(map);
     if (markers.length) {

@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from tasks.choices import PublicityKind
 from tasks.models import GroundwaterReading, PublicityRecord
-from wells.choices import SETTLED_STATUSES, Action, Category, InspectionResult, Status
+from wells.choices import Action, Category, InspectionResult, Status
 from wells.excel import LABELS
-from wells.models import Inspection, WellEvent
+from wells.models import Inspection, WellEvent, is_overdue
 from wells.reports import chinese_date, heading, new_document, page_break, paragraph, saved, table, title
 
 # The field of each action's form that says when it was done.
@@ -176,7 +176,7 @@ def work_report_figures(wells, campaign, as_of, area=None):
             figures.accepted += 1
             unit.accepted += 1
             by_category[row["category"]] += 1
-        if state not in SETTLED_STATUSES and row["deadline"] is not None and row["deadline"] < as_of:
+        if is_overdue(state, row["deadline"], as_of):
             unit.overdue += 1
             figures.overdue.append(
                 {

@@ -116,6 +116,13 @@ class Phase(models.Model):
         return "overdue" if self.deadline < timezone.localdate() else "pending"
 
 
+def is_overdue(status, deadline, today):
+    """The overdue rule (DESIGN §3) for a well's status and deadline on
+    ``today``: neither accepted nor retained, and past the deadline. The
+    queries' form is :meth:`LedgerFigures.overdue`."""
+    return status not in SETTLED_STATUSES and deadline is not None and deadline < today
+
+
 class LedgerFigures:
     """The ledger's figures over a queryset of wells, where each well counts
     one, or over the :class:`WellTally`, where each row counts its ``wells``.
@@ -395,9 +402,7 @@ class Well(models.Model):
 
     @property
     def is_overdue(self):
-        return (
-            self.status not in SETTLED_STATUSES and self.deadline is not None and self.deadline < timezone.localdate()
-        )
+        return is_overdue(self.status, self.deadline, timezone.localdate())
 
     @property
     def has_domestic_use(self):

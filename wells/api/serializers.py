@@ -18,8 +18,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from wells.choices import SETTLED_STATUSES, Action, AttachmentKind, InspectionResult, Status, Use
-from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
+from wells.choices import Action, AttachmentKind, InspectionResult, Status, Use
+from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent, is_overdue
 from wells.workflow import TRACKED_FIELDS, check_version, perform
 
 # The largest primary key a BigAutoField holds: a bigger id is not one.
@@ -219,9 +219,7 @@ def well_list_rows(rows):
             "version": row["version"],
             "enforced": row["enforced"],
             "supply_connected_on": _iso_date(row["supply_connected_on"]),
-            "overdue": (
-                row["status"] not in SETTLED_STATUSES and row["deadline"] is not None and row["deadline"] < today
-            ),
+            "overdue": is_overdue(row["status"], row["deadline"], today),
         }
         for row in rows
     ]

@@ -440,6 +440,21 @@ class WellTallyQuerySet(LedgerFigures, models.QuerySet):
         }
 
 
+def _tally_key(to, verbose_name, **options):
+    """A column the tally groups by that names a row elsewhere: no foreign
+    key constraint or index, since triggers append to the tally and it is
+    read whole."""
+    return models.ForeignKey(
+        to,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=verbose_name,
+        **options,
+    )
+
+
 class WellTally(models.Model):
     """How many wells stand in each campaign, township, responsible unit,
     category, status and deadline: the ledger's figures kept by the
@@ -455,31 +470,9 @@ class WellTally(models.Model):
     from ``send_reminders``). A group's figure is the sum of its rows.
     ``manage.py well_tally check`` compares it with a count of the wells."""
 
-    campaign = models.ForeignKey(
-        Campaign,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-        verbose_name=_("campaign"),
-    )
-    township = models.ForeignKey(
-        Township,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        null=True,
-        related_name="+",
-        verbose_name=_("township or street"),
-    )
-    responsible_unit = models.ForeignKey(
-        Unit,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-        verbose_name=_("responsible unit"),
-    )
+    campaign = _tally_key(Campaign, _("campaign"))
+    township = _tally_key(Township, _("township or street"), null=True)
+    responsible_unit = _tally_key(Unit, _("responsible unit"))
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     deadline = models.DateField(_("deadline"), null=True)

@@ -7,7 +7,7 @@ of ten thousand wells adds a handful of rows, grouped), SQLite by row. Both
 are created by migration 0005.
 
 Figures read the tally where it can answer (:func:`figures`): the caller
-sees the whole ledger or one township's wells, and filters only by what the
+sees the whole ledger or a township officer's unit's wells, and filters only by what the
 tally keeps. Anything else (a search, a use, a member unit's scope) is
 counted from the wells by the same definitions (:class:`wells.models.LedgerFigures`).
 """

@@ -8,7 +8,8 @@ from wells import tally
 class Command(BaseCommand):
     help = (
         "Give new wells their tasks and move due dates after deadline changes, then remind units of tasks due "
-        "soon and overdue and escalate long-overdue tasks to the bureau; fold the well tally's rows together. Run daily."
+        "soon and overdue and escalate long-overdue tasks to the bureau; fold the well tally's rows together. "
+        "Run daily."
     )
 
     def handle(self, *args, **options):

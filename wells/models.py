@@ -130,6 +130,25 @@ class LedgerFigures:
     unit, category, status, deadline), so one definition serves both, and a
     figure cannot mean one thing on the dashboard and another in the API."""
 
+    def visible_to(self, user):
+        """The wells this user may see (or their tally). Every list, page,
+        export, count and admin page starts here (DESIGN §4); nothing
+        re-implements it. A member unit's scope is :meth:`visible_to_member`'s."""
+        role = getattr(user, "role", None)
+        if role is None:
+            return self.none()
+        if user.sees_everything:
+            return self
+        if role == Role.TOWNSHIP_OFFICER and user.unit_id:
+            return self.filter(responsible_unit_id=user.unit_id)
+        if role == Role.UNIT_MEMBER:
+            return self.visible_to_member(user)
+        return self.none()
+
+    def visible_to_member(self, user):
+        """What a member unit's ``user`` may see."""
+        raise NotImplementedError
+
     def well_count(self, condition=None):
         """An aggregate expression: how many wells meet ``condition``."""
         raise NotImplementedError
@@ -200,19 +219,10 @@ class LedgerFigures:
 
 
 class WellQuerySet(LedgerFigures, models.QuerySet):
-    def visible_to(self, user):
-        """The wells this user may see. Every list, page, export, count and
-        admin page starts here (DESIGN §4); nothing re-implements it."""
-        role = getattr(user, "role", None)
-        if role is None:
-            return self.none()
-        if user.sees_everything:
-            return self
-        if role == Role.TOWNSHIP_OFFICER and user.unit_id:
-            return self.filter(responsible_unit_id=user.unit_id)
+    def visible_to_member(self, user):
         # Member units see the wells their tasks touch; tasks arrive with the
         # tasks app, which adds them through the reverse lookup it owns.
-        if role == Role.UNIT_MEMBER and user.unit_id and hasattr(self.model, "tasks"):
+        if user.unit_id and hasattr(self.model, "tasks"):
             task_model = self.model._meta.get_field("tasks").related_model
             return self.filter(Exists(task_model.objects.filter(well=OuterRef("pk"), unit_id=user.unit_id)))
         return self.none()
@@ -410,20 +420,10 @@ class Well(models.Model):
 
 
 class WellTallyQuerySet(LedgerFigures, models.QuerySet):
-    def visible_to(self, user):
-        """The tally of the wells this user may see, or None where the tally
-        cannot say (a member unit sees the wells of its tasks, which the
-        tally does not know): count the wells instead."""
-        role = getattr(user, "role", None)
-        if role is None:
-            return self.none()
-        if user.sees_everything:
-            return self
-        if role == Role.TOWNSHIP_OFFICER and user.unit_id:
-            return self.filter(responsible_unit_id=user.unit_id)
-        if role == Role.UNIT_MEMBER:
-            return None
-        return self.none()
+    def visible_to_member(self, user):
+        # The tally does not know which wells a unit's tasks touch: None
+        # says to count the wells instead.
+        return None
 
     def not_overdue(self, today=None):
         today = today or timezone.localdate()

@@ -36,12 +36,15 @@ def figures(filterset, user):
     (a :class:`wells.filtersets.WellFilterSet` over the wells), else the
     filtered wells. Either has the methods of :class:`LedgerFigures`."""
     tally = WellTally.objects.visible_to(user)
-    active = {name for name, value in filterset.form.cleaned_data.items() if value not in (None, "", [], ())}
+    cleaned = filterset.form.cleaned_data
+    active = {name for name, value in cleaned.items() if value not in (None, "", [], ())}
     if tally is None or not active <= TALLIED_FILTERS:
         return filterset.qs
-    data = filterset.data.copy()
-    data.pop("ordering", None)
-    return type(filterset)(data, queryset=tally, request=filterset.request).qs
+    # The same filters with the values already cleaned, on the tally (the
+    # ordering changes no figure and names fields the tally has not).
+    for name in active - {"ordering"}:
+        tally = filterset.filters[name].filter(tally, cleaned[name])
+    return tally
 
 
 def compact(using="default"):

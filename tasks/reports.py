@@ -79,13 +79,9 @@ def one_year_before(day):
         return day.replace(year=day.year - 1, day=28)
 
 
-@dataclass
-class UnitProgress:
-    name: str
-    total: int = 0
-    retained: int = 0
-    accepted: int = 0
-    overdue: int = 0
+class CompletionRate:
+    """``to_close`` and ``completion_rate`` of figures with ``total``,
+    ``retained`` and ``accepted``."""
 
     @property
     def to_close(self):
@@ -93,11 +89,21 @@ class UnitProgress:
 
     @property
     def completion_rate(self):
+        """Accepted ÷ (wells − retained), 0–1; None when nothing is to close."""
         return self.accepted / self.to_close if self.to_close else None
 
 
 @dataclass
-class WorkReportFigures:
+class UnitProgress(CompletionRate):
+    name: str
+    total: int = 0
+    retained: int = 0
+    accepted: int = 0
+    overdue: int = 0
+
+
+@dataclass
+class WorkReportFigures(CompletionRate):
     """Every figure of the report, as of ``as_of``."""
 
     campaign: object
@@ -116,15 +122,6 @@ class WorkReportFigures:
     groundwater_wells: int = 0
     units: list = field(default_factory=list)
     overdue: list = field(default_factory=list)
-
-    @property
-    def to_close(self):
-        return self.total - self.retained
-
-    @property
-    def completion_rate(self):
-        """Accepted ÷ (wells − retained), 0–1; None when nothing is to close."""
-        return self.accepted / self.to_close if self.to_close else None
 
 
 def default_area(campaign):

@@ -667,6 +667,11 @@ def _staged_path(request):
     return path if token.isalnum() and path.is_file() else None
 
 
+def _staged_campaign(request):
+    """The campaign chosen with the previewed upload (None: the default)."""
+    return Campaign.objects.filter(pk=request.session[STAGED_IMPORT].get("campaign")).first()
+
+
 class ImportUploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Inventory workbook (.xlsx)"))
     campaign = forms.ModelChoiceField(
@@ -714,7 +719,7 @@ def well_import_confirm(request):
     if path is None:
         messages.error(request, _("There is no previewed workbook to import; upload it again."))
         return redirect("wells:import")
-    campaign = Campaign.objects.filter(pk=request.session[STAGED_IMPORT].get("campaign")).first()
+    campaign = _staged_campaign(request)
     try:
         with open(path, "rb") as staged:
             result = import_sheet(read_sheet(File(staged, name=path.name)), campaign=campaign)
@@ -743,7 +748,7 @@ def well_import_errors(request):
     path = _staged_path(request)
     if path is None:
         raise Http404
-    campaign = Campaign.objects.filter(pk=request.session[STAGED_IMPORT].get("campaign")).first()
+    campaign = _staged_campaign(request)
     with open(path, "rb") as staged:
         sheet = read_sheet(File(staged, name=path.name))
         result = import_sheet(sheet, campaign=campaign, dry_run=True)

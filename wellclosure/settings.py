@@ -87,10 +87,20 @@ _database_url = env_str("DATABASE_URL", "")
 if _database_url:
     DATABASES = {"default": database_from_url(_database_url)}
 else:
+    # SQLite, the embedded default: concurrent writers wait their turn
+    # instead of failing with "database is locked". IMMEDIATE takes the write
+    # lock when a transaction begins (a deferred one that has read cannot wait
+    # to upgrade: SQLite refuses it at once); the busy timeout is how long a
+    # writer waits, in seconds; WAL lets readers go on while one writes.
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env_int("SQLITE_TIMEOUT", 20),
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            },
         }
     }
 

@@ -741,12 +741,12 @@ def child_import(args):
     import io
 
     from django.test import Client
-    from excel_bench import inventory_workbook  # bench/ is this script's own directory
+    from excel_bench import inventory_workbook, remove_scratch_wells  # bench/ is this script's own directory
 
     from wells.models import Township, Well
 
     count, token = int(args.extra[0]), args.extra[1]
-    Well.objects.filter(code__startswith=IMPORT_PREFIX).delete()
+    remove_scratch_wells(IMPORT_PREFIX)
     townships = list(Township.objects.filter(code__startswith="sim-").select_related("government")[:20])
     book = inventory_workbook(
         count,
@@ -770,7 +770,7 @@ def child_import(args):
     if response.status_code != 200 or body.get("created") != count:
         raise SystemExit(f"import: HTTP {response.status_code} {str(body)[:500]}")
     created = Well.objects.filter(code__startswith=IMPORT_PREFIX).count()
-    Well.objects.filter(code__startswith=IMPORT_PREFIX).delete()
+    remove_scratch_wells(IMPORT_PREFIX)
     return {"rows": created, "seconds": seconds}
 
 

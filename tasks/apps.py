@@ -51,10 +51,22 @@ class TasksConfig(AppConfig):
     verbose_name = _("Work ledger")
 
     def ready(self):
-        from tasks.services import check_action, follow_action
-        from wells.workflow import extend
+        from tasks import services
+        from tasks.models import wells_of_member_unit
+        from wells.changes import connect
+        from wells.scope import register_member_scope
 
-        # The work ledger refuses what the plan forbids and keeps the tasks
-        # in step with each lifecycle action, in the action's transaction.
-        extend(check=check_action, follow=follow_action)
+        # A member unit sees the wells its unit holds tasks for.
+        register_member_scope(wells_of_member_unit)
+        # The work ledger refuses what the plan forbids and keeps every
+        # well's tasks in step with each change, in the change's transaction
+        # (the hooks of wells.changes).
+        connect(
+            check=services.check_action,
+            on_action=services.follow_action,
+            on_create=services.follow_creation,
+            on_facts=services.follow_facts,
+            on_archive=services.follow_archive,
+            on_restore=services.follow_restore,
+        )
         post_migrate.connect(grant_role_permissions, sender=self)

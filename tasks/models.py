@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import Role
 from accounts.models import Unit
 from tasks.choices import NotificationKind, PublicityKind, Step, TaskStatus
 from wellclosure.history import tracked
@@ -56,11 +57,18 @@ class Duty(models.Model):
         return f"{self.get_step_display()} · {self.unit or _('responsible unit')}"
 
 
+def wells_of_member_unit(wells, user):
+    """The member-unit scope (DESIGN §4), registered with
+    :func:`wells.scope.register_member_scope`: the wells among ``wells`` that
+    the ``user``'s unit holds a task for."""
+    return wells.filter(Exists(Task.objects.filter(well=OuterRef("pk"), unit_id=user.unit_id)))
+
+
 class TaskQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Tasks of the wells this user sees; a member unit sees only its own."""
         tasks = self.filter(well__in=Well.objects.visible_to(user))
-        if user.role == "unit_member":
+        if user.role == Role.UNIT_MEMBER:
             tasks = tasks.filter(unit_id=user.unit_id)
         return tasks
 

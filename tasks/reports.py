@@ -25,7 +25,8 @@ from tasks.choices import PublicityKind
 from tasks.models import GroundwaterReading, PublicityRecord
 from wells.choices import Action, Category, InspectionResult, Status
 from wells.excel import LABELS
-from wells.models import Inspection, WellEvent, is_overdue
+from wells.figures import completion_rate, is_overdue
+from wells.models import Inspection, WellEvent
 from wells.reports import chinese_date, heading, new_document, page_break, paragraph, saved, table, title
 
 # The field of each action's form that says when it was done.
@@ -89,8 +90,7 @@ class CompletionRate:
 
     @property
     def completion_rate(self):
-        """Accepted ÷ (wells − retained), 0–1; None when nothing is to close."""
-        return self.accepted / self.to_close if self.to_close else None
+        return completion_rate(self.accepted, self.to_close)
 
 
 @dataclass

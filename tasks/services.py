@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from accounts.choices import Role
 from tasks.choices import STEP_ACTIONS, Step, TaskStatus
 from tasks.models import CampaignSettings, Duty, Task
+from wells.changes import WorkflowError, record_supply
 from wells.choices import Action, Status
 from wells.models import Attachment, Inspection, Well, WellEvent
-from wells.workflow import WorkflowError, check_version, effective_events, perform, read_past_date
+from wells.workflow import effective_events, perform, read_past_date
 
 # Actions after which a well starts a new round of closure work.
 _CYCLE_STARTS = {Action.REACTIVATE, Action.RELEASE}
@@ -100,7 +101,12 @@ def reconcile(well):
 
 
 def _open_task(well, duty):
-    Task.objects.create(well=well, unit=duty.unit or well.responsible_unit, step=duty.step, due_on=due_date(well, duty))
+    # A task opened now (a new round after a reactivation, a step that
+    # applies again) cannot have fallen due before today.
+    due_on = due_date(well, duty)
+    if due_on is not None:
+        due_on = max(due_on, timezone.localdate())
+    Task.objects.create(well=well, unit=duty.unit or well.responsible_unit, step=duty.step, due_on=due_on)
 
 
 def generate_tasks(wells):
@@ -129,7 +135,7 @@ def sync_tasks():
     open tasks' due dates after a deadline changed. Run daily before the
     reminders. Returns (tasks created, due dates moved)."""
     created = generate_tasks(
-        Well.objects.filter(campaign__duties__isnull=False, tasks__isnull=True)
+        Well.objects.filter(campaign__duties__isnull=False, tasks__isnull=True, archived_at__isnull=True)
         .exclude(status=Status.RETAINED)
         .distinct()
     )
@@ -184,8 +190,8 @@ def task_overview(tasks, today=None):
 
 
 def check_action(well, action, actor, data):
-    """Refusals the work ledger adds to the lifecycle (runs under the row
-    lock, before the change)."""
+    """Refusals the work ledger adds to the lifecycle (the ``check`` hook:
+    runs under the row lock, before the change, and changes nothing)."""
     if actor.role == Role.UNIT_MEMBER and not well.tasks.open().filter(step=action, unit_id=actor.unit_id).exists():
         raise WorkflowError(
             _("Your unit holds no open task “%(step)s” for this well.") % {"step": Action(action).label},
@@ -198,7 +204,6 @@ def check_action(well, action, actor, data):
                 _("You recorded the sealing of this well; another person must accept it."),
                 code=WorkflowError.FORBIDDEN,
             )
-        reconcile(well)
         pending = list(well.tasks.open().exclude(step=Step.ACCEPT).select_related("unit"))
         if pending:
             raise WorkflowError(
@@ -208,18 +213,58 @@ def check_action(well, action, actor, data):
 
 
 def follow_action(well, event):
-    """Keep the tasks in step after an action (same transaction)."""
+    """Keep the tasks in step after an action (the ``on_action`` hook)."""
+    reconcile(well)
+
+
+def follow_creation(wells):
+    """Give new wells their tasks in the transaction that creates them (the
+    ``on_create`` hook): a well never waits for a nightly job to have work."""
+    generate_tasks(wells)
+
+
+def follow_facts(well, changes):
+    """After a change of facts (the ``on_facts`` hook): open tasks fall due
+    by the new deadline, and those of the responsible unit's steps move to
+    the new responsible unit."""
+    if "deadline" in changes:
+        duties = {duty.step: duty for duty in Duty.objects.filter(campaign_id=well.campaign_id)}
+        for task in well.tasks.open():
+            duty = duties.get(task.step)
+            if duty is not None and task.due_on != due_date(well, duty):
+                task.due_on = due_date(well, duty)
+                task.save(update_fields=["due_on"])
+    if "responsible_unit" in changes:
+        before, _after = changes["responsible_unit"]
+        own_steps = Duty.objects.filter(campaign_id=well.campaign_id, unit__isnull=True).values("step")
+        well.tasks.open().filter(unit_id=before, step__in=own_steps).update(unit_id=well.responsible_unit_id)
+
+
+def follow_archive(well):
+    """An archived well's open tasks are cancelled (the ``on_archive`` hook)."""
+    well.tasks.open().update(status=TaskStatus.CANCELLED)
+
+
+def follow_restore(well):
+    """A restored well has its tasks again (the ``on_restore`` hook)."""
     reconcile(well)
 
 
 def complete_task(task, *, actor, data, version):
-    """Complete ``task`` as ``actor``. A lifecycle step performs its action
-    through the workflow (which then closes the task); the replacement
-    supply records the connection date and its evidence on the well."""
+    """Complete ``task`` as ``actor``: a township officer or a member unit
+    only a task of their own unit, bureau staff any on the unit's behalf. A
+    lifecycle step performs its action through the workflow (which then
+    closes the task); the replacement supply is recorded on the well through
+    its door (:func:`wells.changes.record_supply`) with its evidence."""
     if not Task.objects.visible_to(actor).filter(pk=task.pk).exists():
         raise WorkflowError(_("No such task."), code=WorkflowError.NOT_FOUND)
-    if actor.role == Role.LEADER or (actor.role == Role.UNIT_MEMBER and task.unit_id != actor.unit_id):
-        raise WorkflowError(_("Your role may not complete this task."), code=WorkflowError.FORBIDDEN)
+    own_unit_only = actor.role in (Role.UNIT_MEMBER, Role.TOWNSHIP_OFFICER)
+    if actor.role == Role.LEADER or (own_unit_only and task.unit_id != actor.unit_id):
+        raise WorkflowError(
+            _("This task belongs to %(unit)s: only that unit (or the bureau on its behalf) completes it.")
+            % {"unit": task.unit.name},
+            code=WorkflowError.FORBIDDEN,
+        )
     if task.status != TaskStatus.OPEN:
         raise WorkflowError(_("This task is not open."))
     action = STEP_ACTIONS[Step(task.step)]
@@ -231,21 +276,21 @@ def complete_task(task, *, actor, data, version):
 
 
 def _record_supply(task, *, actor, data, version):
+    connected_on = read_past_date(data, "supply_connected_on", _("date the replacement supply was connected"))
+    ids = data.get("attachments") or []
     with transaction.atomic():
-        well = Well.objects.select_for_update().get(pk=task.well_id)
-        check_version(well, version)
-        connected_on = read_past_date(data, "supply_connected_on", _("date the replacement supply was connected"))
-        ids = data.get("attachments") or []
-        evidence = list(Attachment.objects.filter(well=well, pk__in=ids))
+        evidence = list(Attachment.objects.filter(well_id=task.well_id, pk__in=ids))
         if not evidence or len(evidence) != len(set(ids)):
             raise WorkflowError(
                 _("Attach the evidence of the connection (a photo or the acceptance record of the works)."),
                 field="attachments",
             )
-        well.supply_connected_on = connected_on
-        well.version += 1
-        well.save(update_fields=["supply_connected_on", "version", "updated_at"])
+        record_supply(
+            task.well, actor=actor, connected_on=connected_on, evidence=evidence, version=version, note=data.get("note")
+        )
         task = Task.objects.select_for_update().get(pk=task.pk)
+        if task.status != TaskStatus.OPEN:
+            raise WorkflowError(_("This task is not open."))
         task.status = TaskStatus.DONE
         task.completed_at = timezone.now()
         task.completed_by = actor

@@ -1,10 +1,18 @@
 """Fixed personas, after healthchecks' alice and bob: one person per role,
-and two townships so every scope has an inside and an outside."""
+and two townships so every scope has an inside and an outside; the tests'
+clock, their attachment storage, a closure notice, and wells ready for each
+action (built by :mod:`tests.lifecycle`)."""
+
+import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 
 from accounts.choices import Role, UnitKind
 from tests.factories import CampaignFactory, TownshipFactory, UnitFactory, UserFactory, WellFactory
+from tests.lifecycle import build_ready_well
+from wells.models import Attachment
 
 
 @pytest.fixture
@@ -92,3 +100,42 @@ def fast_password_hashing(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
+
+
+@pytest.fixture
+def clock(time_machine):
+    """2023-06-15 10:00 in Shanghai (``tests.api.helpers.TODAY``): mid-way
+    through the test campaign, before its wells' 2023-11-30 deadline. A
+    file that depends on the day asks for it with
+    ``pytestmark = pytest.mark.usefixtures("clock")``; a test moves it
+    with ``clock.move_to``."""
+    time_machine.move_to(datetime.datetime(2023, 6, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    return time_machine
+
+
+@pytest.fixture(autouse=True)
+def attachments_in_tmp(tmp_path, monkeypatch):
+    """Uploads land in this test's own directory, never in var/attachments.
+    The directory, for a test that looks at what was stored."""
+    root = tmp_path / "attachments"
+    monkeypatch.setattr(Attachment._meta.get_field("file"), "storage", FileSystemStorage(location=root))
+    return root
+
+
+@pytest.fixture
+def notice():
+    """The fields of a closure notice served before the clock's day, with a
+    comply-by date after it (so it cannot be escalated yet)."""
+    return {"notice_no": "昌水通〔2023〕15号", "served_on": "2023-06-01", "comply_by": "2023-06-30"}
+
+
+@pytest.fixture
+def ready_well(zhongshan, campaign, admin_user):
+    """``ready_well(action, status)``: a 中山路 well (in the officer's scope)
+    in ``status``, meeting every precondition of ``action``, with valid data
+    for it (a :class:`tests.lifecycle.Case`). Its dates suit the clock."""
+
+    def build(action, status):
+        return build_ready_well(action, status, township=zhongshan, campaign=campaign, uploader=admin_user)
+
+    return build

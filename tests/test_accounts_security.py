@@ -15,18 +15,12 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.api.helpers import SHANGHAI
 from wells.choices import Action
 from wells.workflow import perform
 
+pytestmark = pytest.mark.usefixtures("clock")
+
 PASSWORD = "test-pass-2022"
-NOTICE = {"notice_no": "昌水通〔2023〕15号", "served_on": "2023-06-01", "comply_by": "2023-06-30"}
-
-
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(datetime.datetime(2023, 6, 15, 10, 0, tzinfo=SHANGHAI))
-    return time_machine
 
 
 @pytest.fixture
@@ -212,9 +206,9 @@ def test_a_session_older_than_eight_hours_is_signed_out(client, officer, clock):
 
 
 @pytest.fixture
-def departed(officer, well):
+def departed(officer, well, notice):
     """An officer who served a notice and then left: deactivated, not deleted."""
-    perform(well, Action.NOTIFY, actor=officer, data=NOTICE, version=well.version)
+    perform(well, Action.NOTIFY, actor=officer, data=notice, version=well.version)
     Token.objects.create(user=officer)
     officer.is_active = False
     officer.save(update_fields=["is_active"])

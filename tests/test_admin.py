@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -26,23 +25,10 @@ from wells.models import Attachment, Well, WellEvent
 from wells.uploads import store_attachment
 from wells.workflow import perform
 
+pytestmark = pytest.mark.usefixtures("clock")
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LICENCE_NO = "取水(昌)字[2015]第0012号"
-NOTICE = {"notice_no": "昌水通〔2023〕15号", "served_on": "2023-06-01", "comply_by": "2023-06-30"}
-
-
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(datetime.datetime(2023, 6, 15, 10, 0, tzinfo=SHANGHAI))
-    return time_machine
-
-
-@pytest.fixture(autouse=True)
-def attachments_in_tmp(tmp_path, monkeypatch):
-    """Uploads land in this test's own directory, not in var/attachments."""
-    storage = FileSystemStorage(location=tmp_path / "attachments")
-    monkeypatch.setattr(Attachment._meta.get_field("file"), "storage", storage)
-    return storage
 
 
 @pytest.fixture
@@ -143,13 +129,13 @@ def test_each_role_sees_exactly_its_scope_in_the_well_list(client, request, well
     assert visible_codes(response) == {request.getfixturevalue(name).code for name in sees}
 
 
-def test_officer_gets_404_for_another_townships_well(client, officer, other_well):
+def test_officer_gets_404_for_another_townships_well(client, officer, other_well, notice):
     client.force_login(officer)
 
     assert client.get(admin_url("change", other_well.pk)).status_code == 404
     assert client.get(admin_url("history", other_well.pk)).status_code == 404
     assert client.get(action_url(other_well, Action.NOTIFY)).status_code == 404
-    assert client.post(action_url(other_well, Action.NOTIFY), {**NOTICE, "version": 1}).status_code == 404
+    assert client.post(action_url(other_well, Action.NOTIFY), {**notice, "version": 1}).status_code == 404
     assert client.get(admin_url("upload", other_well.pk)).status_code == 404
     assert Well.objects.get(pk=other_well.pk).status == Status.INVENTORIED
 
@@ -161,9 +147,9 @@ def test_a_well_that_does_not_exist_answers_404_not_a_redirect(client, staff):
     assert client.get(admin_url("change", "not-a-number")).status_code == 404
 
 
-def test_officer_sees_only_own_wells_events_and_attachments(client, officer, well, other_well, staff):
-    perform(well, Action.NOTIFY, actor=staff, data=NOTICE, version=well.version)
-    perform(other_well, Action.NOTIFY, actor=staff, data=NOTICE, version=other_well.version)
+def test_officer_sees_only_own_wells_events_and_attachments(client, officer, well, other_well, staff, notice):
+    perform(well, Action.NOTIFY, actor=staff, data=notice, version=well.version)
+    perform(other_well, Action.NOTIFY, actor=staff, data=notice, version=other_well.version)
     own = store_attachment(well=well, kind=AttachmentKind.PHOTO, upload=photo(), uploaded_by=staff)
     theirs = store_attachment(well=other_well, kind=AttachmentKind.PHOTO, upload=photo(), uploaded_by=staff)
     client.force_login(officer)
@@ -181,7 +167,7 @@ def test_officer_sees_only_own_wells_events_and_attachments(client, officer, wel
 # Who may edit what ---------------------------------------------------------
 
 
-def test_leader_can_view_the_well_page_but_not_change_it_and_sees_no_action_buttons(client, leader, well):
+def test_leader_can_view_the_well_page_but_not_change_it_and_sees_no_action_buttons(client, leader, well, notice):
     client.force_login(leader)
 
     page = client.get(admin_url("change", well.pk))
@@ -192,7 +178,7 @@ def test_leader_can_view_the_well_page_but_not_change_it_and_sees_no_action_butt
     assert "upload_form" not in page.context
     assert client.post(admin_url("change", well.pk), {"owner_name": "改名"}).status_code == 403
     assert client.get(action_url(well, Action.NOTIFY)).status_code == 403
-    assert client.post(action_url(well, Action.NOTIFY), {**NOTICE, "version": well.version}).status_code == 403
+    assert client.post(action_url(well, Action.NOTIFY), {**notice, "version": well.version}).status_code == 403
     assert Well.objects.get(pk=well.pk).owner_name == well.owner_name
     assert not WellEvent.objects.exists()
 
@@ -211,7 +197,9 @@ def test_officer_may_change_only_the_field_facts_of_own_well(client, officer, we
     data = change_form_data(client, well)
 
     assert set(data) & {"owner_name", "code", "responsible_unit", "deadline", "status", "version"} == set()
-    assert {"supply_connected_on", "responsible_person", "lat", "lng", "note"} <= set(data)
+    assert {"responsible_person", "lat", "lng", "note"} <= set(data)
+    # The replacement supply is recorded only through its task.
+    assert "supply_connected_on" not in data
 
     data.update(responsible_person="李四", supply_connected_on="2023-06-01", owner_name="改名", status="accepted")
     response = client.post(admin_url("change", well.pk), data)
@@ -219,15 +207,15 @@ def test_officer_may_change_only_the_field_facts_of_own_well(client, officer, we
     assert response.status_code == 302, response.context["adminform"].form.errors
     saved = Well.objects.get(pk=well.pk)
     assert saved.responsible_person == "李四"
-    assert saved.supply_connected_on == datetime.date(2023, 6, 1)
+    assert saved.supply_connected_on is None
     assert saved.owner_name == well.owner_name
     assert saved.status == Status.INVENTORIED
-    assert saved.version == well.version
+    assert saved.version == well.version + 1
 
 
-def test_bureau_staff_changes_facts_but_never_the_lifecycle(client, staff, well):
+def test_bureau_staff_changes_facts_but_never_the_lifecycle(client, staff, well, notice):
     # With history and evidence, so the read-only inlines are posted back too.
-    well = perform(well, Action.NOTIFY, actor=staff, data=NOTICE, version=well.version)
+    well = perform(well, Action.NOTIFY, actor=staff, data=notice, version=well.version)
     store_attachment(well=well, kind=AttachmentKind.NOTICE, upload=photo("notice.png"), uploaded_by=staff)
     client.force_login(staff)
     data = change_form_data(client, well)
@@ -243,23 +231,27 @@ def test_bureau_staff_changes_facts_but_never_the_lifecycle(client, staff, well)
     saved = Well.objects.get(pk=well.pk)
     assert saved.owner_name == "新取水户"
     assert saved.uses == [Use.DOMESTIC, Use.IRRIGATION]
-    assert (saved.status, saved.version) == (Status.NOTIFIED, 2)
+    # The admin's save is a change like any other: one version up.
+    assert (saved.status, saved.version) == (Status.NOTIFIED, 3)
     assert saved.events.count() == saved.attachments.count() == 1
 
 
-def test_a_fact_edit_does_not_overwrite_an_action_taken_while_the_form_was_open(client, staff, officer, well):
+def test_a_fact_edit_read_before_an_action_is_refused_as_stale(client, staff, officer, well, notice):
     client.force_login(staff)
     data = change_form_data(client, well)
-    perform(well, Action.NOTIFY, actor=officer, data=NOTICE, version=well.version)
+    perform(well, Action.NOTIFY, actor=officer, data=notice, version=well.version)
 
     data["owner_name"] = "新取水户"
-    assert client.post(admin_url("change", well.pk), data).status_code == 302
+    response = client.post(admin_url("change", well.pk), data)
 
+    assert response.status_code == 200
+    assert "changed by someone else" in str(response.context["adminform"].form.errors)
     saved = Well.objects.get(pk=well.pk)
-    assert (saved.owner_name, saved.status, saved.comply_by) == (
-        "新取水户",
+    assert (saved.owner_name, saved.status, saved.comply_by, saved.version) == (
+        well.owner_name,
         Status.NOTIFIED,
         datetime.date(2023, 6, 30),
+        2,
     )
 
 
@@ -366,8 +358,8 @@ def test_the_list_searches_code_owner_and_village(client, staff, zhongshan, camp
         assert visible_codes(client.get(admin_url("changelist"), {"q": term})) == {wanted.code}
 
 
-def test_the_list_filters_by_status_and_responsible_unit(client, staff, well, other_well):
-    perform(other_well, Action.NOTIFY, actor=staff, data=NOTICE, version=other_well.version)
+def test_the_list_filters_by_status_and_responsible_unit(client, staff, well, other_well, notice):
+    perform(other_well, Action.NOTIFY, actor=staff, data=notice, version=other_well.version)
     client.force_login(staff)
 
     by_status = client.get(admin_url("changelist"), {"status__exact": Status.NOTIFIED})
@@ -390,7 +382,7 @@ def test_the_list_filters_by_status_and_responsible_unit(client, staff, well, ot
         (Status.SEALED, Action.ACCEPT, ["accepted_on", "inspectors"], {}),
         (Status.INVENTORIED, Action.RETAIN, ["reason", "review_on"], {}),
         (Status.RETAINED, Action.RELEASE, ["reason"], {}),
-        (Status.ACCEPTED, Action.REACTIVATE, ["reason", "inspection"], {}),
+        (Status.ACCEPTED, Action.REACTIVATE, ["reason", "deadline", "inspection"], {}),
         (Status.NOTIFIED, Action.ESCALATE, ["reason"], {"comply_by": datetime.date(2023, 6, 1)}),
     ],
 )
@@ -409,10 +401,10 @@ def test_each_action_page_asks_exactly_for_the_actions_fields(
     assert form["version"].value() == well.version
 
 
-def test_officer_serves_a_closure_notice_through_the_admin(client, officer, well):
+def test_officer_serves_a_closure_notice_through_the_admin(client, officer, well, notice):
     client.force_login(officer)
 
-    response = client.post(action_url(well, Action.NOTIFY), {**NOTICE, "note": "送达本人", "version": well.version})
+    response = client.post(action_url(well, Action.NOTIFY), {**notice, "note": "送达本人", "version": well.version})
 
     assert response.status_code == 302
     assert response.url == admin_url("change", well.pk)
@@ -422,7 +414,7 @@ def test_officer_serves_a_closure_notice_through_the_admin(client, officer, well
     assert (event.action, event.from_status, event.to_status) == (Action.NOTIFY, Status.INVENTORIED, Status.NOTIFIED)
     assert event.actor == officer
     assert event.note == "送达本人"
-    assert event.data == {"notice_no": NOTICE["notice_no"], "served_on": "2023-06-01", "comply_by": "2023-06-30"}
+    assert event.data == {"notice_no": notice["notice_no"], "served_on": "2023-06-01", "comply_by": "2023-06-30"}
     assert messages_of(response) == ["“Serve closure notice” is recorded: the well is now “Closure notice served”."]
 
 
@@ -438,10 +430,10 @@ def test_a_missing_field_is_shown_on_the_form_and_nothing_typed_is_lost(client, 
     assert not WellEvent.objects.exists()
 
 
-def test_a_refusal_by_the_workflow_lands_on_the_field_it_names(client, officer, well):
+def test_a_refusal_by_the_workflow_lands_on_the_field_it_names(client, officer, well, notice):
     client.force_login(officer)
 
-    response = client.post(action_url(well, Action.NOTIFY), {**NOTICE, "served_on": "2023-07-01", "version": 1})
+    response = client.post(action_url(well, Action.NOTIFY), {**notice, "served_on": "2023-07-01", "version": 1})
 
     assert response.status_code == 200
     assert response.context["form"].errors["served_on"] == ["The date served cannot be in the future."]
@@ -483,7 +475,7 @@ def test_seal_with_an_uploaded_photo_is_recorded_with_the_photo(client, officer,
     assert (attachment.well, attachment.kind, attachment.event) == (saved, AttachmentKind.PHOTO, event)
     assert attachment.uploaded_by == officer
     assert event.data["attachments"] == [attachment.pk]
-    assert attachments_in_tmp.exists(attachment.file.name)
+    assert (attachments_in_tmp / attachment.file.name).is_file()
 
 
 def test_seal_may_use_a_photo_uploaded_before(client, officer, disconnected_well):
@@ -510,8 +502,10 @@ def test_seal_is_refused_without_a_photo_and_nothing_is_written(client, officer,
     )
 
     assert response.status_code == 200
-    assert response.context["form"].errors["attachments"] == ["Attach at least one photo of the sealed well."]
-    assert "Attach at least one photo of the sealed well." in response.content.decode()
+    assert response.context["form"].errors["attachments"] == [
+        "Attach at least one photo of the sealed well (a JPEG or PNG image)."
+    ]
+    assert "Attach at least one photo of the sealed well (a JPEG or PNG image)." in response.content.decode()
     assert 'value="回填"' in response.content.decode()
     saved = Well.objects.get(pk=disconnected_well.pk)
     assert (saved.status, saved.version) == (Status.DISCONNECTED, 1)
@@ -532,7 +526,7 @@ def test_a_refused_seal_does_not_keep_its_uploaded_photo(client, officer, discon
     assert not Attachment.objects.exists()
     assert not WellEvent.objects.exists()
     assert Well.objects.get(pk=disconnected_well.pk).status == Status.DISCONNECTED
-    stored_files = [p for p in attachments_in_tmp.base_location.rglob("*") if p.is_file()]
+    stored_files = [p for p in attachments_in_tmp.rglob("*") if p.is_file()]
     assert stored_files == []
 
 
@@ -551,13 +545,13 @@ def test_a_seal_photo_that_is_not_an_image_is_refused_and_nothing_is_kept(client
     assert Well.objects.get(pk=disconnected_well.pk).status == Status.DISCONNECTED
 
 
-def test_a_stale_version_shows_the_conflict_and_keeps_what_was_typed(client, officer, staff, well):
+def test_a_stale_version_shows_the_conflict_and_keeps_what_was_typed(client, officer, staff, well, notice):
     client.force_login(officer)
     page = client.get(action_url(well, Action.NOTIFY))
     read_version = page.context["form"]["version"].value()
-    perform(well, Action.NOTIFY, actor=staff, data={**NOTICE, "notice_no": "先到的通知"}, version=well.version)
+    perform(well, Action.NOTIFY, actor=staff, data={**notice, "notice_no": "先到的通知"}, version=well.version)
 
-    response = client.post(action_url(well, Action.NOTIFY), {**NOTICE, "version": read_version})
+    response = client.post(action_url(well, Action.NOTIFY), {**notice, "version": read_version})
 
     assert response.status_code == 200
     errors = response.context["form"].non_field_errors()
@@ -605,7 +599,9 @@ def bulk_post(client, wells, **fields):
     return client.post(admin_url("changelist"), data)
 
 
-def test_bulk_notice_asks_for_the_notice_then_serves_it_on_every_selected_well(client, staff, zhongshan, campaign):
+def test_bulk_notice_asks_for_the_notice_then_serves_it_on_every_selected_well(
+    client, staff, zhongshan, campaign, notice
+):
     wells = WellFactory.create_batch(3, township=zhongshan, campaign=campaign)
     client.force_login(staff)
 
@@ -619,22 +615,22 @@ def test_bulk_notice_asks_for_the_notice_then_serves_it_on_every_selected_well(c
     ]
     assert [w.code for w in page.context["wells"]] == [w.code for w in wells]
 
-    response = bulk_post(client, wells, apply="yes", **NOTICE)
+    response = bulk_post(client, wells, apply="yes", **notice)
 
     assert response.status_code == 302
     assert messages_of(response) == ["The closure notice is served on 3 wells."]
     for well in Well.objects.filter(pk__in=[w.pk for w in wells]):
         assert (well.status, well.comply_by) == (Status.NOTIFIED, datetime.date(2023, 6, 30))
         event = well.events.get()
-        assert (event.action, event.actor, event.data["notice_no"]) == (Action.NOTIFY, staff, NOTICE["notice_no"])
+        assert (event.action, event.actor, event.data["notice_no"]) == (Action.NOTIFY, staff, notice["notice_no"])
 
 
-def test_bulk_notice_changes_nothing_when_one_well_is_refused(client, staff, zhongshan, campaign):
+def test_bulk_notice_changes_nothing_when_one_well_is_refused(client, staff, zhongshan, campaign, notice):
     fresh = WellFactory.create_batch(2, township=zhongshan, campaign=campaign)
     accepted = WellFactory(township=zhongshan, campaign=campaign, status=Status.ACCEPTED, code="ACCEPTED-1")
     client.force_login(staff)
 
-    response = bulk_post(client, [*fresh, accepted], apply="yes", **NOTICE)
+    response = bulk_post(client, [*fresh, accepted], apply="yes", **notice)
 
     assert response.status_code == 200
     assert response.context["refused"] == [
@@ -647,21 +643,21 @@ def test_bulk_notice_changes_nothing_when_one_well_is_refused(client, staff, zho
     assert set(Well.objects.values_list("status", flat=True)) == {Status.INVENTORIED, Status.ACCEPTED}
 
 
-def test_bulk_notice_with_a_bad_date_asks_again_and_changes_nothing(client, staff, well):
+def test_bulk_notice_with_a_bad_date_asks_again_and_changes_nothing(client, staff, well, notice):
     client.force_login(staff)
 
-    response = bulk_post(client, [well], apply="yes", **{**NOTICE, "served_on": "yesterday"})
+    response = bulk_post(client, [well], apply="yes", **{**notice, "served_on": "yesterday"})
 
     assert response.status_code == 200
     assert "served_on" in response.context["form"].errors
     assert not WellEvent.objects.exists()
 
 
-def test_bulk_notice_is_not_offered_to_the_leader(client, leader, well):
+def test_bulk_notice_is_not_offered_to_the_leader(client, leader, well, notice):
     client.force_login(leader)
 
     page = client.get(admin_url("changelist"))
-    response = bulk_post(client, [well], apply="yes", **NOTICE)
+    response = bulk_post(client, [well], apply="yes", **notice)
 
     assert "serve_closure_notice" not in page.content.decode()
     assert page.context["action_form"] is None
@@ -669,10 +665,10 @@ def test_bulk_notice_is_not_offered_to_the_leader(client, leader, well):
     assert not WellEvent.objects.exists()
 
 
-def test_officer_bulk_notice_reaches_only_own_wells(client, officer, well, other_well):
+def test_officer_bulk_notice_reaches_only_own_wells(client, officer, well, other_well, notice):
     client.force_login(officer)
 
-    response = bulk_post(client, [well, other_well], apply="yes", **NOTICE)
+    response = bulk_post(client, [well, other_well], apply="yes", **notice)
 
     assert response.status_code == 302
     assert Well.objects.get(pk=well.pk).status == Status.NOTIFIED
@@ -683,8 +679,8 @@ def test_officer_bulk_notice_reaches_only_own_wells(client, officer, well, other
 
 
 @pytest.mark.parametrize("persona", ["admin_user", "superuser"])
-def test_no_one_adds_changes_or_deletes_an_event(client, request, staff, well, persona):
-    perform(well, Action.NOTIFY, actor=staff, data=NOTICE, version=well.version)
+def test_no_one_adds_changes_or_deletes_an_event(client, request, staff, well, persona, notice):
+    perform(well, Action.NOTIFY, actor=staff, data=notice, version=well.version)
     event = WellEvent.objects.get()
     client.force_login(request.getfixturevalue(persona))
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.apps import apps
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
@@ -34,8 +33,6 @@ pytestmark = [
     # The dump is taken by another connection: the data must be committed.
     pytest.mark.django_db(transaction=True),
 ]
-
-NOTICE = {"notice_no": "昌水通〔2023〕15号", "served_on": "2023-06-01", "comply_by": "2023-06-30"}
 
 
 def libpq_arguments(database=None):
@@ -78,18 +75,11 @@ def fresh_database():
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    root = tmp_path / "attachments"
-    monkeypatch.setattr(Attachment._meta.get_field("file"), "storage", FileSystemStorage(location=root))
-    return root
-
-
-@pytest.fixture
-def ledger(zhongshan, ningbian, campaign, staff, admin_user, store):
+def ledger(zhongshan, ningbian, campaign, staff, admin_user, attachments_in_tmp, notice):
     """Wells of two townships, some with events and evidence."""
     wells = [WellFactory(township=zhongshan if n % 2 else ningbian, campaign=campaign) for n in range(6)]
     for well in wells[:4]:
-        perform(well, Action.NOTIFY, actor=staff, data=NOTICE, version=well.version)
+        perform(well, Action.NOTIFY, actor=staff, data=notice, version=well.version)
         photo = SimpleUploadedFile(f"{well.code}.png", png_bytes(), content_type="image/png")
         store_attachment(well=well, kind="photo", upload=photo, uploaded_by=staff)
     perform(Well.objects.get(pk=wells[0].pk), Action.REVERT, actor=admin_user, data={"reason": "误操作"}, version=2)
@@ -130,9 +120,9 @@ def test_a_dump_restored_into_a_fresh_database_holds_every_well_and_event(ledger
     assert tallied == 6
 
 
-def test_a_copy_of_the_attachment_store_matches_the_restored_checksums(ledger, store, tmp_path):
+def test_a_copy_of_the_attachment_store_matches_the_restored_checksums(ledger, attachments_in_tmp, tmp_path):
     copy = tmp_path / "attachments-backup"
-    shutil.copytree(store, copy)  # in production: rsync -a --checksum, see docs/security.md
+    shutil.copytree(attachments_in_tmp, copy)  # in production: rsync -a --checksum, see docs/security.md
 
     attachments = list(Attachment.objects.values_list("file", "sha256"))
     assert len(attachments) == 4

@@ -5,7 +5,6 @@ import datetime
 import io
 import zipfile
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -21,14 +20,11 @@ from wells import excel
 from wells.choices import Category, OwnerKind, Status, Use, Zone
 from wells.models import Well
 
+pytestmark = pytest.mark.usefixtures("clock")
+
 EXPORT_URL = reverse("api:export-wells")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADERS = [column.header for column in excel.EXPORT_COLUMNS]
-
-
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(datetime.datetime(2023, 6, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
 
 
 @pytest.fixture
@@ -125,6 +121,7 @@ def test_the_export_has_chinese_headers_labels_and_real_cells(ledger, staff):
     assert row["限期"].number_format == "yyyy-mm-dd"
     assert row["限期整改日期"].value == datetime.datetime(2023, 5, 1)
     assert row["更新时间"].is_date
+    assert (row["版本"].value, row["版本"].data_type) == (1, "n")
 
     retained = rows_by_code(book)["ZS-3"]
     assert (retained["状态"].value, retained["类别"].value, retained["所在区域"].value) == ("保留", "保留", "限采区")
@@ -137,7 +134,7 @@ def test_the_sheet_is_ready_to_filter_with_a_frozen_header_and_widths(ledger, st
     sheet = book["机井台账"]
 
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:X{len(ledger) + 1}"
+    assert sheet.auto_filter.ref == f"A1:Y{len(ledger) + 1}"
     assert sheet.column_dimensions["A"].width == pytest.approx(16, abs=1)
     assert sheet.column_dimensions["B"].width == pytest.approx(24, abs=1)
     assert [cell.font.b for cell in sheet[1]] == [True] * len(HEADERS)
@@ -240,7 +237,7 @@ def test_the_export_reads_back_as_an_import_that_changes_nothing(ledger, staff, 
     _book, content = export(staff)
     versions = dict(Well.objects.values_list("code", "version"))
 
-    result = excel.import_wells(SimpleUploadedFile("台账.xlsx", content), campaign=campaign)
+    result = excel.import_wells(SimpleUploadedFile("台账.xlsx", content), campaign=campaign, actor=staff)
 
     assert result.errors == []
     assert (result.created, result.updated, result.unchanged) == (0, 0, len(ledger))
@@ -276,6 +273,15 @@ def test_the_export_takes_the_same_few_queries_for_any_number_of_wells(ledger, s
     assert '"wells_well"."created_at"' not in rows[0]
     settings = [sql for sql in many if sql.startswith("SET LOCAL")]
     assert settings == (["SET LOCAL cursor_tuple_fraction = 1"] if connection.vendor == "postgresql" else [])
+
+
+def test_each_wells_version_is_the_last_column(ledger, staff):
+    Well.objects.filter(code="ZS-2").update(version=7)
+    book, _content = export(staff)
+
+    assert [cell.value for cell in book["机井台账"][1]][-2:] == ["更新时间", "版本"]
+    versions = {code: cells["版本"].value for code, cells in rows_by_code(book).items()}
+    assert versions == {"ZS-1": 1, "ZS-2": 7, "ZS-3": 1, "NB-1": 1}
 
 
 def test_the_time_of_the_last_change_is_shanghai_time_to_the_second(ledger, staff):

@@ -11,7 +11,6 @@ parameter by name.)"""
 import datetime
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -21,28 +20,18 @@ from rest_framework.test import APIClient
 from tasks.choices import Step
 from tasks.filtersets import TaskFilterSet
 from tasks.models import MonitoringWell, Task
-from tests.api.helpers import SHANGHAI, png_bytes
+from tests.api.helpers import png_bytes
 from wells.api.serializers import TransitionSerializer, WellSerializer, WellUpdateSerializer
 from wells.choices import Action, AttachmentKind
 from wells.filtersets import InspectionFilterSet, WellFilterSet
 from wells.forms import ACTION_FIELDS
 from wells.models import Attachment, Inspection
 
+pytestmark = pytest.mark.usefixtures("clock")
+
 NUL = "abc\x00def"
 LONG = "井" * 10_000
 HOSTILE = {"nul": NUL, "long": LONG}
-
-
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(datetime.datetime(2023, 6, 15, 10, 0, tzinfo=SHANGHAI))
-
-
-@pytest.fixture(autouse=True)
-def store(tmp_path, monkeypatch):
-    root = tmp_path / "attachments"
-    monkeypatch.setattr(Attachment._meta.get_field("file"), "storage", FileSystemStorage(location=root))
-    return root
 
 
 @pytest.fixture
@@ -97,7 +86,9 @@ LIARS = {
 
 
 @pytest.mark.parametrize("liar", sorted(LIARS))
-def test_an_upload_that_lies_about_its_type_is_refused_and_nothing_is_stored(api, staff, well, store, liar):
+def test_an_upload_that_lies_about_its_type_is_refused_and_nothing_is_stored(
+    api, staff, well, attachments_in_tmp, liar
+):
     name, content, content_type = LIARS[liar]
 
     response = api(staff).post(
@@ -109,11 +100,11 @@ def test_an_upload_that_lies_about_its_type_is_refused_and_nothing_is_stored(api
     assert response.status_code == 400
     assert "file" in response.json()
     assert not Attachment.objects.exists()
-    assert stored_files(store) == []
+    assert stored_files(attachments_in_tmp) == []
 
 
 @pytest.mark.parametrize("liar", sorted(LIARS))
-def test_the_upload_page_refuses_a_lying_file_too(client, officer, well, store, liar):
+def test_the_upload_page_refuses_a_lying_file_too(client, officer, well, attachments_in_tmp, liar):
     name, content, content_type = LIARS[liar]
     client.force_login(officer)
 
@@ -124,7 +115,7 @@ def test_the_upload_page_refuses_a_lying_file_too(client, officer, well, store, 
 
     assert response.status_code == 400
     assert not Attachment.objects.exists()
-    assert stored_files(store) == []
+    assert stored_files(attachments_in_tmp) == []
 
 
 def test_a_real_image_under_a_false_name_is_stored_as_what_it_is(api, staff, well):
@@ -139,7 +130,7 @@ def test_a_real_image_under_a_false_name_is_stored_as_what_it_is(api, staff, wel
     assert Attachment.objects.get().file.name.endswith(".png")
 
 
-def test_an_oversize_upload_is_refused_before_it_is_stored(api, staff, well, store, settings):
+def test_an_oversize_upload_is_refused_before_it_is_stored(api, staff, well, attachments_in_tmp, settings):
     settings.ATTACHMENT_MAX_BYTES = 1024
     big = png_bytes() + b"\x00" * 2048
 
@@ -151,10 +142,10 @@ def test_an_oversize_upload_is_refused_before_it_is_stored(api, staff, well, sto
 
     assert response.status_code == 400
     assert "limit" in response.json()["file"][0]
-    assert stored_files(store) == []
+    assert stored_files(attachments_in_tmp) == []
 
 
-def test_an_oversize_upload_on_the_page_is_refused(client, officer, well, store, settings):
+def test_an_oversize_upload_on_the_page_is_refused(client, officer, well, attachments_in_tmp, settings):
     settings.ATTACHMENT_MAX_BYTES = 1024
     client.force_login(officer)
 
@@ -164,7 +155,7 @@ def test_an_oversize_upload_on_the_page_is_refused(client, officer, well, store,
     )
 
     assert response.status_code == 400
-    assert stored_files(store) == []
+    assert stored_files(attachments_in_tmp) == []
 
 
 # Names -----------------------------------------------------------------------------------
@@ -181,7 +172,9 @@ TRAVERSALS = [
 
 
 @pytest.mark.parametrize("name", TRAVERSALS, ids=range(len(TRAVERSALS)))
-def test_a_hostile_attachment_name_is_stored_safely_and_downloaded_with_a_safe_filename(api, staff, well, store, name):
+def test_a_hostile_attachment_name_is_stored_safely_and_downloaded_with_a_safe_filename(
+    api, staff, well, attachments_in_tmp, name
+):
     response = api(staff).post(
         reverse("api:well-attachments", kwargs={"code": well.code}),
         {"kind": "photo", "file": SimpleUploadedFile(name, png_bytes(), content_type="image/png")},
@@ -194,8 +187,8 @@ def test_a_hostile_attachment_name_is_stored_safely_and_downloaded_with_a_safe_f
         return
     attachment = Attachment.objects.get()
     # Stored under a name of our own, inside the store.
-    (stored,) = stored_files(store)
-    assert stored.resolve().is_relative_to(store.resolve())
+    (stored,) = stored_files(attachments_in_tmp)
+    assert stored.resolve().is_relative_to(attachments_in_tmp.resolve())
     assert stored.name == attachment.file.name.rsplit("/", 1)[-1]
     assert attachment.file.name.startswith(f"wells/{well.pk}/")
     assert all(part not in attachment.original_name for part in ("/", "\\", "\x00", "\r", "\n"))

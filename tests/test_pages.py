@@ -12,7 +12,6 @@ import re
 
 import pytest
 import segno
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -20,28 +19,14 @@ from django.urls import reverse
 
 from tasks.choices import Step, TaskStatus
 from tasks.models import Task
-from tests.api.helpers import SHANGHAI, png_bytes
+from tests.api.helpers import png_bytes
 from tests.factories import UserFactory, WellFactory
 from wells.choices import Action, AttachmentKind, InspectionResult, Status, Use
 from wells.models import Attachment, Inspection, Well, WellEvent
 from wells.uploads import store_attachment
 from wells.workflow import perform
 
-NOTICE = {"notice_no": "昌水通〔2023〕15号", "served_on": "2023-06-01", "comply_by": "2023-06-30"}
-
-
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(datetime.datetime(2023, 6, 15, 10, 0, tzinfo=SHANGHAI))
-    return time_machine
-
-
-@pytest.fixture(autouse=True)
-def attachments_in_tmp(tmp_path, monkeypatch):
-    """Uploads land in this test's own directory, not in var/attachments."""
-    storage = FileSystemStorage(location=tmp_path / "attachments")
-    monkeypatch.setattr(Attachment._meta.get_field("file"), "storage", storage)
-    return tmp_path / "attachments"
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
@@ -71,8 +56,8 @@ def well_url(well, name="well", *args):
 
 
 @pytest.fixture
-def notified_well(well, staff):
-    return perform(well, Action.NOTIFY, actor=staff, data=NOTICE, version=well.version)
+def notified_well(well, staff, notice):
+    return perform(well, Action.NOTIFY, actor=staff, data=notice, version=well.version)
 
 
 @pytest.fixture
@@ -234,7 +219,9 @@ def test_leader_sees_no_write_button_on_a_well_and_may_not_post_one(client, lead
     assert notified_well.status == Status.NOTIFIED
 
 
-def test_timeline_shows_events_inspections_and_attachments_with_scoped_links(client, officer, disconnected_well):
+def test_timeline_shows_events_inspections_and_attachments_with_scoped_links(
+    client, officer, disconnected_well, notice
+):
     evidence = store_attachment(
         well=disconnected_well, kind=AttachmentKind.NOTICE, upload=photo("notice.png"), uploaded_by=officer
     )
@@ -254,37 +241,37 @@ def test_timeline_shows_events_inspections_and_attachments_with_scoped_links(cli
     assert 'data-testid="timeline-inspection"' in page
     assert "井口完好" in page
     assert reverse("wells:attachment-download", args=[evidence.pk]) in page
-    assert NOTICE["notice_no"] in page
+    assert notice["notice_no"] in page
 
 
 # Actions from the well's page -----------------------------------------------------
 
 
-def test_officer_serves_a_notice_from_the_well_page(client, officer, well):
+def test_officer_serves_a_notice_from_the_well_page(client, officer, well, notice):
     client.force_login(officer)
 
-    response = client.post(well_url(well, "action", "notify"), {**NOTICE, "version": well.version})
+    response = client.post(well_url(well, "action", "notify"), {**notice, "version": well.version})
 
     assert response.status_code == 302
     assert response.url == well_url(well)
     well.refresh_from_db()
     assert well.status == Status.NOTIFIED
     event = WellEvent.objects.get(well=well)
-    assert (event.action, event.actor, event.data["notice_no"]) == (Action.NOTIFY, officer, NOTICE["notice_no"])
+    assert (event.action, event.actor, event.data["notice_no"]) == (Action.NOTIFY, officer, notice["notice_no"])
 
 
-def test_refused_notice_shows_the_reason_beside_the_form_and_keeps_what_was_typed(client, officer, well):
+def test_refused_notice_shows_the_reason_beside_the_form_and_keeps_what_was_typed(client, officer, well, notice):
     client.force_login(officer)
 
     response = client.post(
-        well_url(well, "action", "notify"), {**NOTICE, "comply_by": "2023-05-01", "version": well.version}
+        well_url(well, "action", "notify"), {**notice, "comply_by": "2023-05-01", "version": well.version}
     )
 
     assert response.status_code == 400
     page = html(response)
     assert 'data-testid="refusal"' in page
     assert "The comply-by date cannot be before the date served." in page
-    assert f'value="{NOTICE["notice_no"]}"' in page
+    assert f'value="{notice["notice_no"]}"' in page
     assert 'value="2023-05-01"' in page
     assert not WellEvent.objects.filter(well=well).exists()
 
@@ -307,7 +294,7 @@ def test_seal_is_refused_without_a_photo_and_the_refusal_shows_at_the_photo_inpu
 
     assert response.status_code == 400
     page = html(response)
-    assert "Attach at least one photo of the sealed well." in page
+    assert "Attach at least one photo of the sealed well (a JPEG or PNG image)." in page
     assert re.search(r"field-photos has-error", page)
     assert 'value="黏土回填"' in page
     disconnected_well.refresh_from_db()
@@ -347,12 +334,12 @@ def test_a_refused_seal_keeps_neither_the_photo_row_nor_its_file(
     assert stored_files(attachments_in_tmp) == []
 
 
-def test_a_stale_form_is_refused_and_shows_the_well_as_it_is_now(client, officer, staff, well):
+def test_a_stale_form_is_refused_and_shows_the_well_as_it_is_now(client, officer, staff, well, notice):
     client.force_login(officer)
     read_version = well.version
-    perform(well, Action.NOTIFY, actor=staff, data=NOTICE, version=read_version)
+    perform(well, Action.NOTIFY, actor=staff, data=notice, version=read_version)
 
-    response = client.post(well_url(well, "action", "notify"), {**NOTICE, "version": read_version})
+    response = client.post(well_url(well, "action", "notify"), {**notice, "version": read_version})
 
     assert response.status_code == 400
     page = html(response)
@@ -400,7 +387,13 @@ def test_officer_records_an_inspection_with_photos(client, officer, well, attach
 
     response = client.post(
         well_url(well, "inspection"),
-        {"inspected_on": "2023-06-15", "result": InspectionResult.INTACT, "note": "封口完好", "photos": photo()},
+        {
+            "inspected_on": "2023-06-15",
+            "result": InspectionResult.INTACT,
+            "note": "封口完好",
+            "photos": photo(),
+            "version": well.version,
+        },
     )
 
     assert response.status_code == 302
@@ -408,7 +401,7 @@ def test_officer_records_an_inspection_with_photos(client, officer, well, attach
     assert (inspection.inspector, inspection.result, inspection.note) == (officer, InspectionResult.INTACT, "封口完好")
     assert list(inspection.attachments.values_list("kind", flat=True)) == [AttachmentKind.PHOTO]
     well.refresh_from_db()
-    assert well.status == Status.INVENTORIED
+    assert (well.status, well.version) == (Status.INVENTORIED, 2)
 
 
 def test_an_inspection_that_finds_an_accepted_well_in_use_reactivates_it(client, officer, zhongshan):
@@ -417,7 +410,13 @@ def test_an_inspection_that_finds_an_accepted_well_in_use_reactivates_it(client,
 
     response = client.post(
         well_url(accepted, "inspection"),
-        {"inspected_on": "2023-06-15", "result": InspectionResult.IN_USE, "note": "发现私自复用"},
+        {
+            "inspected_on": "2023-06-15",
+            "result": InspectionResult.IN_USE,
+            "note": "发现私自复用",
+            "deadline": "2023-12-31",
+            "version": accepted.version,
+        },
     )
 
     assert response.status_code == 302
@@ -425,7 +424,10 @@ def test_an_inspection_that_finds_an_accepted_well_in_use_reactivates_it(client,
     accepted.refresh_from_db()
     assert accepted.status == Status.REACTIVATED
     event = WellEvent.objects.get(well=accepted)
-    assert (event.action, event.data) == (Action.REACTIVATE, {"reason": "发现私自复用", "inspection": inspection.pk})
+    assert (event.action, event.data) == (
+        Action.REACTIVATE,
+        {"reason": "发现私自复用", "inspection": inspection.pk, "deadline": "2023-12-31"},
+    )
 
 
 def test_an_inspection_dated_in_the_future_is_refused_and_keeps_nothing(client, officer, well, attachments_in_tmp):
@@ -433,7 +435,7 @@ def test_an_inspection_dated_in_the_future_is_refused_and_keeps_nothing(client, 
 
     response = client.post(
         well_url(well, "inspection"),
-        {"inspected_on": "2023-06-16", "result": InspectionResult.INTACT, "photos": photo()},
+        {"inspected_on": "2023-06-16", "result": InspectionResult.INTACT, "photos": photo(), "version": well.version},
     )
 
     assert response.status_code == 400
@@ -462,12 +464,12 @@ def test_officer_uploads_evidence_and_a_file_that_is_no_image_or_pdf_is_refused(
 
 
 @pytest.fixture
-def ledger_wells(zhongshan, ningbian, campaign, staff):
+def ledger_wells(zhongshan, ningbian, campaign, staff, notice):
     """Wells of two townships in several states."""
     wells = [WellFactory(township=zhongshan, campaign=campaign, code=f"ZS-{i:02d}") for i in range(4)]
     wells += [WellFactory(township=ningbian, campaign=campaign, code=f"NB-{i:02d}") for i in range(3)]
     for well in (wells[0], wells[1], wells[4]):
-        perform(well, Action.NOTIFY, actor=staff, data=NOTICE, version=well.version)
+        perform(well, Action.NOTIFY, actor=staff, data=notice, version=well.version)
     return wells
 
 
@@ -519,17 +521,17 @@ def test_ledger_of_an_officer_holds_only_the_wells_of_their_unit(client, officer
     assert sorted(codes_in(client.get(reverse("wells:ledger")), "ledger-row")) == ["ZS-00", "ZS-01", "ZS-02", "ZS-03"]
 
 
-def test_leader_ledger_offers_no_bulk_action_and_refuses_one(client, leader, ledger_wells):
+def test_leader_ledger_offers_no_bulk_action_and_refuses_one(client, leader, ledger_wells, notice):
     client.force_login(leader)
     page = html(client.get(reverse("wells:ledger")))
     assert 'name="wells"' not in page
     assert 'data-testid="bulk-notify"' not in page
-    response = client.post(reverse("wells:bulk-notify"), {"wells": ["ZS-02"], "apply": "yes", **NOTICE})
+    response = client.post(reverse("wells:bulk-notify"), {"wells": ["ZS-02"], "apply": "yes", **notice})
     assert response.status_code == 403
     assert Well.objects.get(code="ZS-02").status == Status.INVENTORIED
 
 
-def test_bulk_notice_asks_for_the_notice_then_serves_it_on_every_selected_well(client, staff, ledger_wells):
+def test_bulk_notice_asks_for_the_notice_then_serves_it_on_every_selected_well(client, staff, ledger_wells, notice):
     client.force_login(staff)
     chosen = ["ZS-02", "ZS-03", "NB-01"]
 
@@ -538,7 +540,7 @@ def test_bulk_notice_asks_for_the_notice_then_serves_it_on_every_selected_well(c
     assert all(code in html(asked) for code in chosen)
 
     response = client.post(
-        reverse("wells:bulk-notify"), {"wells": chosen, "filters": "township=zhongshanlu", "apply": "yes", **NOTICE}
+        reverse("wells:bulk-notify"), {"wells": chosen, "filters": "township=zhongshanlu", "apply": "yes", **notice}
     )
     assert response.status_code == 302
     assert response.url == reverse("wells:ledger") + "?township=zhongshanlu"
@@ -548,11 +550,11 @@ def test_bulk_notice_asks_for_the_notice_then_serves_it_on_every_selected_well(c
     assert WellEvent.objects.filter(well__code__in=chosen, action=Action.NOTIFY).count() == 3
 
 
-def test_bulk_notice_changes_nothing_when_one_well_is_refused(client, staff, ledger_wells):
+def test_bulk_notice_changes_nothing_when_one_well_is_refused(client, staff, ledger_wells, notice):
     client.force_login(staff)
     chosen = ["ZS-00", "ZS-02"]  # ZS-00 is already notified
 
-    response = client.post(reverse("wells:bulk-notify"), {"wells": chosen, "apply": "yes", **NOTICE})
+    response = client.post(reverse("wells:bulk-notify"), {"wells": chosen, "apply": "yes", **notice})
 
     assert response.status_code == 400
     assert re.search(r'data-testid="refused-wells"><li><strong>ZS-00</strong>', html(response))
@@ -560,10 +562,10 @@ def test_bulk_notice_changes_nothing_when_one_well_is_refused(client, staff, led
     assert not WellEvent.objects.filter(well__code="ZS-02").exists()
 
 
-def test_bulk_notice_reaches_only_wells_in_the_officers_scope(client, officer, ledger_wells):
+def test_bulk_notice_reaches_only_wells_in_the_officers_scope(client, officer, ledger_wells, notice):
     client.force_login(officer)
 
-    response = client.post(reverse("wells:bulk-notify"), {"wells": ["ZS-02", "NB-01"], "apply": "yes", **NOTICE})
+    response = client.post(reverse("wells:bulk-notify"), {"wells": ["ZS-02", "NB-01"], "apply": "yes", **notice})
 
     assert response.status_code == 302
     assert Well.objects.get(code="ZS-02").status == Status.NOTIFIED
@@ -577,9 +579,9 @@ def figure(page, name):
     return re.search(rf'data-testid="figure-{name}" data-value="([^"]*)"', page).group(1)
 
 
-def accept(well, *, staff, admin_user, accepted_on):
+def accept(well, *, staff, admin_user, accepted_on, notice):
     """Walk a well to accepted through the workflow."""
-    well = perform(well, Action.NOTIFY, actor=staff, data=NOTICE, version=well.version)
+    well = perform(well, Action.NOTIFY, actor=staff, data=notice, version=well.version)
     well = perform(well, Action.DISCONNECT, actor=staff, data={"disconnected_on": "2023-06-02"}, version=well.version)
     picture = store_attachment(well=well, kind=AttachmentKind.PHOTO, upload=photo(), uploaded_by=staff)
     seal = {"sealed_on": "2023-06-03", "method": "回填", "attachments": [picture.pk]}
@@ -589,7 +591,7 @@ def accept(well, *, staff, admin_user, accepted_on):
 
 
 @pytest.fixture
-def campaign_wells(zhongshan, ningbian, campaign, staff, admin_user):
+def campaign_wells(zhongshan, ningbian, campaign, staff, admin_user, notice):
     late = datetime.date(2023, 5, 31)
     wells = {
         "accepted_a": WellFactory(township=zhongshan, campaign=campaign, deadline=late),
@@ -602,8 +604,8 @@ def campaign_wells(zhongshan, ningbian, campaign, staff, admin_user):
             township=ningbian, campaign=campaign, status=Status.RETAINED, uses=[Use.EMERGENCY], deadline=None
         ),
     }
-    accept(wells["accepted_a"], staff=staff, admin_user=admin_user, accepted_on="2023-06-05")
-    accept(wells["accepted_b"], staff=staff, admin_user=admin_user, accepted_on="2023-06-12")
+    accept(wells["accepted_a"], staff=staff, admin_user=admin_user, accepted_on="2023-06-05", notice=notice)
+    accept(wells["accepted_b"], staff=staff, admin_user=admin_user, accepted_on="2023-06-12", notice=notice)
     return wells
 
 
@@ -737,11 +739,11 @@ def test_member_sees_the_open_tasks_of_their_unit_with_due_dates(client, member,
 
 
 @pytest.fixture
-def many_wells(request, zhongshan, campaign, staff):
+def many_wells(request, zhongshan, campaign, staff, notice):
     """``n`` wells of 中山路, a third of them with a notice served."""
     wells = WellFactory.create_batch(request.param, township=zhongshan, campaign=campaign)
     for well in wells[::3]:
-        perform(well, Action.NOTIFY, actor=staff, data=NOTICE, version=well.version)
+        perform(well, Action.NOTIFY, actor=staff, data=notice, version=well.version)
     return wells
 
 
@@ -784,9 +786,9 @@ def test_well_page_issues_the_same_queries_for_5_and_50_records(
     client.force_login(officer)
     # session, user, groups (role), well, events, inspections, attachments,
     # the scope check of the actions, permissions (user's, groups'), unread
-    # notifications (menu); on PostgreSQL the change history too (its
-    # events with their context, the people they name)
-    with django_assert_max_num_queries(13 if connection.vendor == "postgresql" else 11):
+    # notifications (menu), the well's history records; on PostgreSQL the
+    # field-history backstop too (its rows with their context)
+    with django_assert_max_num_queries(13 if connection.vendor == "postgresql" else 12):
         response = client.get(well_url(disconnected_well))
     assert html(response).count('data-testid="attachment"') == count
 

@@ -12,7 +12,6 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import ExifTags, Image
@@ -25,21 +24,13 @@ from wells.choices import Status
 from wells.models import Attachment
 from wells.photos import distance_m, read_photo_facts
 
+pytestmark = pytest.mark.usefixtures("clock")
+
 WELL_LAT, WELL_LNG = 44.01, 87.30
 # About 5.6 km north-east of the well.
 FAR = (44.05, 87.35)
 # About 30 m from the well.
 NEAR = (44.01027, 87.30005)
-
-
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(datetime.datetime(2023, 6, 15, 10, 0, tzinfo=SHANGHAI))
-
-
-@pytest.fixture(autouse=True)
-def attachments_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setattr(Attachment._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path))
 
 
 def _dms(value):
@@ -242,7 +233,12 @@ def test_an_inspection_photo_taken_on_another_day_is_flagged(client, officer, we
 
     response = client.post(
         reverse("wells:inspection", args=[well.code]),
-        {"inspected_on": "2023-06-14", "result": "intact", "photos": upload(jpeg(NEAR, "2023:06:13 10:00:00"))},
+        {
+            "inspected_on": "2023-06-14",
+            "result": "intact",
+            "photos": upload(jpeg(NEAR, "2023:06:13 10:00:00")),
+            "version": well.version,
+        },
     )
 
     assert response.status_code == 302

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import docx
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -21,24 +20,15 @@ from tasks.models import GroundwaterReading, MonitoringWell, PublicityRecord
 from tasks.reports import groundwater_rise, one_year_before
 from tests.factories import WellFactory
 from wells.choices import Action, Category, InspectionResult, Status, Use
-from wells.models import Attachment, Campaign, Inspection, Well
+from wells.models import Campaign, Inspection, Well
 from wells.uploads import store_attachment
 from wells.workflow import perform
+
+pytestmark = pytest.mark.usefixtures("clock")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LICENCE_NO = "取水(昌)字〔2015〕第021号"
-
-
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(datetime.datetime(2023, 6, 15, 10, 0, tzinfo=SHANGHAI))
-    return time_machine
-
-
-@pytest.fixture(autouse=True)
-def attachments_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setattr(Attachment._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path))
 
 
 def on(clock, day):
@@ -289,7 +279,12 @@ def changji(db, clock, staff, admin_user):
     found = Inspection.objects.create(
         well=wells["CJ-ZSL-06"], inspected_on="2023-06-12", inspector_name="巡查员", result=InspectionResult.IN_USE
     )
-    perform(wells["CJ-ZSL-06"], Action.REACTIVATE, actor=staff, data={"reason": "复查发现抽水", "inspection": found.pk})
+    perform(
+        wells["CJ-ZSL-06"],
+        Action.REACTIVATE,
+        actor=staff,
+        data={"reason": "复查发现抽水", "inspection": found.pk, "deadline": "2023-12-31"},
+    )
     on(clock, datetime.date(2023, 6, 15))
 
     bureau = campaign.lead_unit

@@ -19,7 +19,9 @@ DEADLINE = datetime.date(2023, 11, 30)
 
 @pytest.fixture(autouse=True)
 def clock(time_machine):
-    """Five days past the deadline, mid-morning in Shanghai."""
+    """Five days past the 2023-11-30 deadline, mid-morning in Shanghai: in
+    place of the shared clock (2023-06-15, before it), since these figures
+    need wells that are overdue."""
     time_machine.move_to(datetime.datetime(2023, 12, 5, 10, 0, tzinfo=SHANGHAI))
     return time_machine
 

@@ -7,6 +7,7 @@ and its companions are read-only, events cannot be added, changed or
 deleted, and each action is a page that calls :func:`wells.workflow.perform`.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -14,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -21,18 +23,27 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import Role
-from wellclosure.history import HistoryAdminMixin
+from accounts.choices import BUREAU_ROLES, Role
+from wells.changes import (
+    FACT_FIELDS,
+    OFFICER_FIELDS,
+    WorkflowError,
+    archive_well,
+    change_facts,
+    check_version,
+    create_well,
+    record_inspection,
+    restore_well,
+)
 from wells.choices import ACTION_ROLES, Action, Use
 from wells.forms import ActionForm, AttachmentUploadForm, InspectionAdminForm
+from wells.history import shown, well_history
 from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
 from wells.uploads import store_attachment
-from wells.workflow import WorkflowError, available_actions
+from wells.workflow import available_actions
 
-# Changed only by wells.workflow.perform.
+# Changed only by wells.workflow.perform; shown read-only.
 LIFECYCLE_FIELDS = ("status", "version", "enforced", "comply_by", "review_on")
-# What a township officer may correct on the wells of their own unit.
-OFFICER_FIELDS = frozenset({"supply_connected_on", "responsible_person", "lat", "lng", "note"})
 
 
 class NotFoundOutsideScopeMixin:
@@ -119,27 +130,64 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.overdue()
         if self.value() == "no":
-            return queryset.exclude(pk__in=Well.objects.overdue().values("pk"))
+            return queryset.not_overdue()
         return queryset
 
 
 class ArchivedFilter(admin.SimpleListFilter):
+    """The wells in the work unless the archive is asked for (bureau roles:
+    nobody else's scope holds archived wells)."""
+
     title = _("archived")
     parameter_name = "archived"
 
     def lookups(self, request, model_admin):
-        return [("no", _("Not archived")), ("yes", _("Archived"))]
+        return [("yes", _("Archived")), ("all", _("All"))]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("Not archived"),
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset.filter(archived_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(archived_at__isnull=True)
-        return queryset
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(archived_at__isnull=True)
+
+
+class WellAdminForm(forms.ModelForm):
+    """The well's change form, carrying the version it was read at: a save
+    over a newer change is refused, as the API refuses it (409)."""
+
+    read_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["read_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            try:
+                check_version(Well.objects.only("version").get(pk=self.instance.pk), cleaned.get("read_version") or 0)
+            except WorkflowError as error:
+                raise ValidationError(error.message) from None
+        return cleaned
 
 
 @admin.register(Well)
-class WellAdmin(HistoryAdminMixin, NotFoundOutsideScopeMixin, admin.ModelAdmin):
+class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
     list_display = (
         "code",
         "owner_name",
@@ -165,10 +213,12 @@ class WellAdmin(HistoryAdminMixin, NotFoundOutsideScopeMixin, admin.ModelAdmin):
     # The full count is one more query over the whole scope on every page.
     show_full_result_count = False
     list_per_page = 50
+    form = WellAdminForm
     actions = ["serve_closure_notice", "archive", "restore"]
     inlines = [AttachmentInline, WellEventInline]
     fieldsets = (
-        (None, {"fields": ("code", "campaign", "category")}),
+        # read_version: hidden, the version the form was read at.
+        (None, {"fields": ("code", "campaign", "category", "read_version")}),
         (_("Owner"), {"fields": ("owner_name", "owner_kind")}),
         (_("Location"), {"fields": ("township", "village", "lat", "lng", "zone")}),
         (_("The well"), {"fields": ("uses", "depth_m", "license_no", "meter_no", "supply_connected_on")}),
@@ -178,8 +228,15 @@ class WellAdmin(HistoryAdminMixin, NotFoundOutsideScopeMixin, admin.ModelAdmin):
     )
 
     def get_fieldsets(self, request, obj=None):
-        # The change history (HistoryAdminMixin) after the facts.
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            fieldsets = tuple(
+                (name, {**options, "fields": tuple(f for f in options["fields"] if f != "read_version")})
+                for name, options in fieldsets
+            )
+        else:
+            # The well's history, from its doors' records, after the facts.
+            fieldsets = (*fieldsets, (_("Change history"), {"classes": ["collapse"], "fields": ["change_history"]}))
         editable = self._editable_fields(request, obj)
         if editable is None or "uses" in editable:
             return fieldsets
@@ -191,7 +248,9 @@ class WellAdmin(HistoryAdminMixin, NotFoundOutsideScopeMixin, admin.ModelAdmin):
         )
 
     def get_queryset(self, request):
-        queryset = Well.objects.visible_to(request.user)
+        # The archive too, for bureau roles: the list shows it only when
+        # asked (ArchivedFilter), and an archived well's page is reachable.
+        queryset = Well.objects.visible_to(request.user, archived=None)
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
 
@@ -200,6 +259,10 @@ class WellAdmin(HistoryAdminMixin, NotFoundOutsideScopeMixin, admin.ModelAdmin):
     @admin.display(boolean=True, description=_("overdue"))
     def overdue(self, obj):
         return obj.is_overdue
+
+    @admin.display(description=_("Change history"))
+    def change_history(self, obj):
+        return render_to_string("includes/change_history.html", {"history": shown(well_history(obj))})
 
     @admin.display(description=_("uses"))
     def uses_display(self, obj):
@@ -211,7 +274,8 @@ class WellAdmin(HistoryAdminMixin, NotFoundOutsideScopeMixin, admin.ModelAdmin):
     def _editable_fields(self, request, obj):
         if obj is None and not self.has_add_permission(request):
             return frozenset()
-        if obj is not None and not self.has_change_permission(request, obj):
+        if obj is not None and (obj.archived_at is not None or not self.has_change_permission(request, obj)):
+            # An archived well is read until it is restored.
             return frozenset()
         if request.user.role == Role.TOWNSHIP_OFFICER:
             return OFFICER_FIELDS
@@ -220,51 +284,88 @@ class WellAdmin(HistoryAdminMixin, NotFoundOutsideScopeMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         editable = self._editable_fields(request, obj)
         fields = helpers.flatten_fieldsets(self.get_fieldsets(request, obj))
-        always = {*LIFECYCLE_FIELDS, "archived_at", "created_at", "updated_at", "uses_display", "change_history"}
-        return [f for f in fields if f in always or (editable is not None and f not in editable)]
+        always = {
+            *LIFECYCLE_FIELDS,
+            # Recorded only through its task (DESIGN §3).
+            "supply_connected_on",
+            "archived_at",
+            "created_at",
+            "updated_at",
+            "uses_display",
+            "change_history",
+        }
+        return [
+            f for f in fields if f in always or (editable is not None and f not in editable and f != "read_version")
+        ]
 
     def has_delete_permission(self, request, obj=None):
         # Wells are never deleted: a bureau administrator archives them.
         return False
 
     def has_archive_permission(self, request):
-        return request.user.role == Role.BUREAU_ADMIN
+        return request.user.role in BUREAU_ROLES
 
     @admin.action(
         description=_("Archive the selected wells (they are kept, with their history)"), permissions=["archive"]
     )
     def archive(self, request, queryset):
         """Take wells out of the work without deleting anything: entered by
-        mistake, or found twice. One update, recorded in the field history
-        with who did it."""
-        count = queryset.filter(archived_at__isnull=True).update(archived_at=timezone.now(), updated_at=timezone.now())
-        self.message_user(
-            request,
-            ngettext("%(count)d well archived.", "%(count)d wells archived.", count) % {"count": count},
-            messages.SUCCESS,
-        )
+        mistake, or found twice. Each through its door, with its record."""
+        self._archive_door(request, queryset, archive_well, gettext("Archived from the admin list."))
 
     @admin.action(description=_("Restore the selected wells from the archive"), permissions=["archive"])
     def restore(self, request, queryset):
-        count = queryset.filter(archived_at__isnull=False).update(archived_at=None, updated_at=timezone.now())
-        self.message_user(
-            request,
-            ngettext("%(count)d well restored.", "%(count)d wells restored.", count) % {"count": count},
-            messages.SUCCESS,
-        )
+        self._archive_door(request, queryset, restore_well, gettext("Restored from the admin list."))
+
+    def _archive_door(self, request, queryset, door, reason):
+        done, refused = 0, []
+        for well in queryset:
+            try:
+                # The list is the read: no version was held before.
+                door(well, actor=request.user, reason=reason, version=None)
+            except WorkflowError as error:
+                refused.append(f"{well.code}: {error.message}")
+            else:
+                done += 1
+        if door is archive_well:
+            message = ngettext("%(count)d well archived.", "%(count)d wells archived.", done)
+        else:
+            message = ngettext("%(count)d well restored.", "%(count)d wells restored.", done)
+        self.message_user(request, message % {"count": done}, messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
 
     def has_notify_permission(self, request):
         return request.user.role in ACTION_ROLES[Action.NOTIFY]
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.save()
-            return
-        # Write only what the form changed: a lifecycle action taken while
-        # this form was open must not be overwritten with what it read.
-        changed = [name for name in form.changed_data if name in {f.name for f in obj._meta.concrete_fields}]
-        if changed:
-            obj.save(update_fields=[*changed, "updated_at"])
+        """Through the well's doors: a new well by create_well (with its
+        tasks), a change of facts by change_facts with the version the form
+        was read at. A refusal under the lock (a change that slipped in since
+        the form was checked) is shown, and nothing is saved."""
+        values = {name: form.cleaned_data[name] for name in form.changed_data if name in FACT_FIELDS}
+        try:
+            if not change:
+                values = {name: form.cleaned_data[name] for name in form.cleaned_data if name in FACT_FIELDS}
+                created = create_well(actor=request.user, values=values)
+                obj.pk, obj.version = created.pk, created.version
+            elif values:
+                change_facts(obj, actor=request.user, values=values, version=form.cleaned_data.get("read_version"))
+        except (WorkflowError, ValidationError) as error:
+            request.door_refusal = getattr(error, "message", None) or "; ".join(error.messages)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._refused_response(request) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self._refused_response(request) or super().response_change(request, obj)
+
+    def _refused_response(self, request):
+        refusal = getattr(request, "door_refusal", None)
+        if refusal is None:
+            return None
+        self.message_user(request, refusal, messages.ERROR)
+        return redirect(request.get_full_path())
 
     # The well's page: actions and uploads ----------------------------------
 
@@ -273,7 +374,7 @@ class WellAdmin(HistoryAdminMixin, NotFoundOutsideScopeMixin, admin.ModelAdmin):
             context["lifecycle_actions"] = [
                 (action, self._url("action", obj.pk, action.value)) for action in available_actions(obj, request.user)
             ]
-            if request.user.has_perm("wells.add_attachment"):
+            if request.user.has_perm("wells.add_attachment") and obj.archived_at is None:
                 context["upload_form"] = AttachmentUploadForm()
                 context["upload_url"] = self._url("upload", obj.pk)
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -508,11 +609,31 @@ class InspectionAdmin(WellRecordAdmin):
     def get_changeform_initial_data(self, request):
         return {"inspected_on": timezone.localdate(), **super().get_changeform_initial_data(request)}
 
+    def has_change_permission(self, request, obj=None):
+        # An inspection is a record: corrected by a new one, never edited.
+        return False
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.inspector = request.user
-            obj.inspector_name = str(request.user)[:150]
-        super().save_model(request, obj, form, change)
+        """Through the inspection's door, as the pages and the API record it:
+        one that finds an accepted well in use reactivates it."""
+        try:
+            inspection = record_inspection(
+                form.cleaned_data["well"],
+                actor=request.user,
+                values=form.inspection_values(),
+                deadline=form.cleaned_data.get("deadline"),
+            )
+        except (WorkflowError, ValidationError) as error:
+            request.door_refusal = getattr(error, "message", None) or "; ".join(error.messages)
+        else:
+            obj.pk = inspection.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        refusal = getattr(request, "door_refusal", None)
+        if refusal is not None:
+            self.message_user(request, refusal, messages.ERROR)
+            return redirect(request.get_full_path())
+        return super().response_add(request, obj, post_url_continue)
 
 
 @admin.register(Township)

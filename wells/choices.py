@@ -2,6 +2,9 @@
 codes and their Chinese labels a contract; the labels are English source
 strings translated to zh-hans in ``locale/``."""
 
+import enum
+from dataclasses import dataclass
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +68,19 @@ class InspectionResult(models.TextChoices):
     DAMAGED = "damaged", _("Damaged")
 
 
+class ChangeKind(models.TextChoices):
+    """What a record of a well's history was (DESIGN §3, contract codes):
+    each door of :mod:`wells.changes` writes one kind."""
+
+    ACTION = "action", _("Lifecycle action")
+    FACTS = "facts", _("Facts changed")
+    INSPECTION = "inspection", _("Inspection")
+    SUPPLY = "supply", _("Replacement supply")
+    ARCHIVE = "archive", _("Archived")
+    RESTORE = "restore", _("Restored")
+    IMPORT = "import", _("Import")
+
+
 class Action(models.TextChoices):
     NOTIFY = "notify", _("Serve closure notice")
     REVOKE_LICENSE = "revoke_license", _("Revoke licence")
@@ -110,4 +126,90 @@ ACTION_ROLES = {
     Action.REACTIVATE: BUREAU_ROLES | {Role.TOWNSHIP_OFFICER},
     Action.ESCALATE: BUREAU_ROLES,
     Action.REVERT: frozenset({Role.BUREAU_ADMIN}),
+}
+
+
+class FieldKind(enum.StrEnum):
+    """What an action field holds. The page forms, the API's serializer and
+    the workflow's guards each read a kind in their own terms."""
+
+    TEXT = "text"  # one line, at most ACTION_TEXT_MAX_LENGTH characters
+    REASON = "reason"  # a few lines, at most ACTION_TEXT_MAX_LENGTH characters
+    DATE = "date"  # the date of something done: not after today
+    PLAN_DATE = "plan_date"  # a date set for later: may be in the future
+    ATTACHMENTS = "attachments"  # ids of attachments of the well
+    INSPECTION = "inspection"  # the id of one inspection of the well
+
+
+ACTION_TEXT_MAX_LENGTH = 500
+# The note every action takes besides its own fields.
+ACTION_NOTE_MAX_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class ActionField:
+    """One field an action takes (DESIGN §3 "Action fields"): ``name`` is the
+    one the API, the forms and the workflow use, ``label`` what a person
+    reads beside it. ``required``: the action needs it, so the forms ask for
+    it and the workflow's guard refuses the action without it."""
+
+    name: str
+    kind: FieldKind
+    label: str
+    required: bool = True
+    help_text: str = ""
+
+    def __str__(self):
+        # Read as its name where field names are listed and posted
+        # (tests/test_hostile_input.py posts each action's fields by them).
+        return self.name
+
+
+# A field several actions take is declared once: the API takes it as one field.
+REASON = ActionField("reason", FieldKind.REASON, _("Reason"))
+
+# The fields of each action (DESIGN §3 "Action fields", the contract), from
+# which the page and admin forms and the API's transition serializer are
+# built. Every action also takes an optional note, which those builders add.
+ACTION_FIELDS = {
+    Action.NOTIFY: (
+        ActionField("notice_no", FieldKind.TEXT, _("Notice number")),
+        ActionField("served_on", FieldKind.DATE, _("Date served")),
+        ActionField("comply_by", FieldKind.PLAN_DATE, _("Comply by")),
+    ),
+    Action.REVOKE_LICENSE: (
+        ActionField("revocation_no", FieldKind.TEXT, _("Revocation document number")),
+        ActionField("revoked_on", FieldKind.DATE, _("Revoked on")),
+    ),
+    Action.DISCONNECT: (ActionField("disconnected_on", FieldKind.DATE, _("Power cut on")),),
+    Action.SEAL: (
+        ActionField("sealed_on", FieldKind.DATE, _("Sealed on")),
+        ActionField(
+            "method",
+            FieldKind.TEXT,
+            _("Sealing method"),
+            help_text=_("For example: backfilled with clay and gravel, concrete cap."),
+        ),
+        # At least one of them a photo: the guard counts them.
+        ActionField("attachments", FieldKind.ATTACHMENTS, _("Photos already uploaded")),
+    ),
+    Action.ACCEPT: (
+        ActionField("accepted_on", FieldKind.DATE, _("Accepted on")),
+        ActionField("inspectors", FieldKind.TEXT, _("Inspectors")),
+    ),
+    Action.RETAIN: (REASON, ActionField("review_on", FieldKind.PLAN_DATE, _("Review on"))),
+    Action.RELEASE: (REASON,),
+    Action.REACTIVATE: (
+        REASON,
+        # The well goes round the closure work again, by a new deadline.
+        ActionField(
+            "deadline",
+            FieldKind.PLAN_DATE,
+            _("New deadline"),
+            help_text=_("The deadline of the well's next round of closure work."),
+        ),
+        ActionField("inspection", FieldKind.INSPECTION, _("Inspection that found it in use"), required=False),
+    ),
+    Action.ESCALATE: (REASON,),
+    Action.REVERT: (REASON,),
 }

@@ -15,7 +15,11 @@ full-width brackets, merged cells repeat their value down the rows they span,
 digits may be full-width, dates are Excel dates or text, coordinates decimal
 degrees or degrees, minutes and seconds. The import is all or nothing: every
 bad cell is reported with the row number Excel shows and the column's header,
-and nothing is written unless every row is good.
+and nothing is written unless every row is good. What it writes goes
+through the import's door (:func:`wells.changes.import_wells`): each well it
+creates or changes gets its version and its own history record, and a row
+exported before its well last changed (the export's 版本 column) is refused
+instead of overwriting that change.
 
 An upload is checked before openpyxl opens it (a zip, with the parts of a
 workbook, a bounded number of parts and a bounded unpacked size), and it is
@@ -36,7 +40,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, transaction
-from django.db.models import BooleanField, Case, CharField, Q, Value, When
+from django.db.models import BooleanField, Case, CharField, Value, When
 from django.db.models.functions import Cast
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -48,7 +52,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from accounts.models import Unit
-from wells.choices import SETTLED_STATUSES, Category, OwnerKind, Status, Use, Zone
+from wells import changes
+from wells.choices import Category, OwnerKind, Status, Use, Zone
+from wells.figures import overdue_q
 from wells.models import CHINA_LAT, CHINA_LNG, Township, Well
 from wells.xlsx import FORMULA_STARTS, Cells, StreamingWorkbook, Style, WorkbookReader
 
@@ -106,7 +112,15 @@ COLUMNS = (
 )
 assert tuple(column.header for column in COLUMNS) == HEADERS
 
-COLUMN_BY_FIELD = {column.field: column for column in COLUMNS}
+# The ledger export's last column (DESIGN §5): the version of each well when
+# it was exported. Not the template's: a file that has it (an export edited
+# and imported again) has each row checked against its well's version now,
+# so that a change made since the export is never overwritten.
+VERSION_COLUMN = Column("版本", "version", 8, ("版本号",))
+# Every column the import reads.
+IMPORT_COLUMNS = (*COLUMNS, VERSION_COLUMN)
+
+COLUMN_BY_FIELD = {column.field: column for column in IMPORT_COLUMNS}
 
 # What a new well cannot do without (the model's required fields), and the
 # columns a file with new wells needs: the responsible unit defaults to the
@@ -194,8 +208,6 @@ EXCEL_MAX_ROW = 1_048_576
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_PARTS = 500
 
-# Wells per INSERT (SQLite's parameter limit makes its batches smaller).
-BATCH_SIZE = 2000
 # Wells fetched by code per query: below SQLite's parameter limit.
 LOOKUP_CHUNK = 900
 
@@ -234,7 +246,7 @@ def _lookup_key(value):
 
 
 _HEADER_KEYS = {}
-for _column in COLUMNS:
+for _column in IMPORT_COLUMNS:
     for _name in (_column.header, *_column.aliases):
         _HEADER_KEYS.setdefault(_header_key(_name), _column)
 
@@ -464,6 +476,19 @@ def _read_date(value, lookups):
         raise CellError(_("“%(value)s” is not a day of the calendar.") % {"value": text}) from None
 
 
+def _read_version(value, lookups):
+    """The version the export wrote beside the well: a whole number from 1."""
+    text = _nfkc(_cell_text(value)).strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"[0-9]{1,10}", text) or int(text) < 1:
+        raise CellError(
+            _("“%(value)s” is not a version: this column holds the whole number (1, 2, 3 …) the export wrote.")
+            % {"value": text}
+        )
+    return int(text)
+
+
 READERS = {
     "code": _read_code,
     "owner_name": _text_reader("owner_name"),
@@ -482,6 +507,7 @@ READERS = {
     "responsible_person": _text_reader("responsible_person"),
     "deadline": _read_date,
     "note": _text_reader("note"),
+    "version": _read_version,
 }
 assert set(READERS) == set(COLUMN_BY_FIELD)
 
@@ -763,19 +789,24 @@ class ImportResult:
         return body
 
 
-def import_wells(upload, *, campaign, dry_run=False):
-    """Read an inventory workbook and create or update its wells, all or
-    nothing. New wells join ``campaign`` and start ``inventoried``; a well
-    already in the ledger (by code) has the facts the file gives updated and
-    its version bumped, never its status, campaign or lifecycle fields. An
-    empty cell leaves the well's value as it is. Returns an
-    :class:`ImportResult`; raises :class:`ImportFileError` for a file that
-    cannot be read."""
+def import_wells(upload, *, campaign, actor, dry_run=False):
+    """Read an inventory workbook and create or update its wells as
+    ``actor`` (the importing user), all or nothing, through
+    :func:`wells.changes.import_wells`. New wells join ``campaign`` and start
+    ``inventoried`` — a well of category 保留 ``retained``, with its retain
+    event — with their tasks. A well already in the ledger (by code) has the
+    facts the file gives updated, its version bumped and the change recorded
+    in its history, never its status, campaign or lifecycle fields; an empty
+    cell leaves the well's value as it is. A row is refused for a code held
+    by a well out of the actor's scope, for an archived well, and for a well
+    changed since the row's 版本 (an export edited and imported again).
+    Returns an :class:`ImportResult`; raises :class:`ImportFileError` for a
+    file that cannot be read."""
     sheet = read_sheet(upload)
-    return import_sheet(sheet, campaign=campaign, dry_run=dry_run)
+    return import_sheet(sheet, campaign=campaign, actor=actor, dry_run=dry_run)
 
 
-def import_sheet(sheet, *, campaign, dry_run=False):
+def import_sheet(sheet, *, campaign, actor, dry_run=False):
     """Import the rows of a :class:`Sheet` (see :func:`import_wells`)."""
     lookups = Lookups()
     result = ImportResult(dry_run=dry_run)
@@ -784,7 +815,7 @@ def import_sheet(sheet, *, campaign, dry_run=False):
         raise ImportFileError(_("No wells were found below the header row."))
     try:
         with transaction.atomic():
-            _plan_and_write(sheet, parsed, campaign, result)
+            _plan_and_write(sheet, parsed, campaign, actor, result)
     except IntegrityError:
         # Another import or a POST created one of the new codes meanwhile.
         raise ImportFileError(
@@ -793,19 +824,29 @@ def import_sheet(sheet, *, campaign, dry_run=False):
     return result
 
 
-def _plan_and_write(sheet, parsed, campaign, result):
-    """Compare the parsed rows with the ledger (the wells locked unless in a
-    dry run), collect the model's refusals, and write when nothing is
-    refused. Fills ``result``."""
+def _plan_and_write(sheet, parsed, campaign, actor, result):
+    """Compare the parsed rows with the ledger as ``actor`` reaches it (the
+    wells locked unless in a dry run), collect the refusals, and write
+    through the import's door when nothing is refused. Fills ``result``."""
     dry_run = result.dry_run
-    existing = _existing_wells([values["code"] for _number, values in parsed], lock=not dry_run)
-    to_create, to_update, fields = [], [], set()
+    existing, taken = _existing_wells([values["code"] for _number, values in parsed], actor=actor, lock=not dry_run)
+    to_create, to_update = [], []
     missing_columns = [name for name in REQUIRED_COLUMNS if name not in sheet.columns]
     reported_missing = False
-    now = timezone.now()
     for number, values in parsed:
+        # The version says which well the row was read from; it is not set.
+        version = values.pop("version", None)
         well = existing.get(values["code"])
         if well is None:
+            if values["code"] in taken:
+                _error(
+                    result.errors,
+                    number,
+                    "机井编码",
+                    _("The well code %(code)s is already used by a well outside your scope.")
+                    % {"code": values["code"]},
+                )
+                continue
             if missing_columns:
                 # Said once, at the header; every new well waits for that fix.
                 if not reported_missing:
@@ -815,6 +856,9 @@ def _plan_and_write(sheet, parsed, campaign, result):
             well, changed = _new_well(values, campaign, number, result.errors)
             action = "create"
         else:
+            if not _may_update(well, version, number, result.errors):
+                continue
+            before = changes.snapshot(well)
             changed = _apply(well, values)
             action = "update" if changed else "unchanged"
         if well is None or not _check_well(well, values, number, result.errors):
@@ -822,10 +866,7 @@ def _plan_and_write(sheet, parsed, campaign, result):
         if action == "create":
             to_create.append(well)
         elif action == "update":
-            well.version += 1
-            well.updated_at = now
-            fields.update(changed)
-            to_update.append(well)
+            to_update.append((well, before))
         else:
             result.unchanged += 1
         if dry_run:
@@ -836,31 +877,40 @@ def _plan_and_write(sheet, parsed, campaign, result):
         return
     result.created, result.updated = len(to_create), len(to_update)
     if not dry_run:
-        _insert_wells(to_create)
-        if to_update:
-            Well.objects.bulk_update(to_update, [*sorted(fields), "version", "updated_at"], batch_size=BATCH_SIZE)
+        changes.import_wells(actor=actor, created=to_create, updated=to_update)
 
 
-def _insert_wells(wells):
-    """Insert new wells with ``bulk_create``; every trigger on the wells
-    fires (field history, figures)."""
-    connection = connections[Well.objects.db]
-    if connection.vendor == "postgresql":
-        # Each insert fires the field-history trigger (wellclosure/history.py),
-        # which first asks pgtrigger whether it is to be ignored: it reads the
-        # setting pgtrigger.ignore inside an exception block, and when the
-        # setting was never defined the read fails and the block's
-        # subtransaction is rolled back, for every row: 1.2 s of the 2.6 s
-        # the database spends on 10,000 wells at a million. Defined for this
-        # transaction as the empty list, it ignores no trigger: the same
-        # answer without the failure, and the same history.
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL pgtrigger.ignore = '{}'")
-    Well.objects.bulk_create(wells, batch_size=BATCH_SIZE)
+def _may_update(well, version, number, errors):
+    """An archived well takes no import row; nor does a well changed since
+    the row's version was exported, which the row would overwrite."""
+    if well.archived_at is not None:
+        _error(
+            errors,
+            number,
+            "机井编码",
+            _("The well %(code)s is archived: restore it before importing changes to it.") % {"code": well.code},
+        )
+        return False
+    if version is not None and version != well.version:
+        _error(
+            errors,
+            number,
+            VERSION_COLUMN.header,
+            _(
+                "This row was exported at version %(yours)s; the well is now at version %(current)s (changed "
+                "since). Export the ledger again and redo the change on the fresh copy."
+            )
+            % {"yours": version, "current": well.version},
+        )
+        return False
+    return True
+
+
+_IMPORT_HEADERS = tuple(column.header for column in IMPORT_COLUMNS)
 
 
 def _column_order(header):
-    return HEADERS.index(header) if header in HEADERS else -1
+    return _IMPORT_HEADERS.index(header) if header in _IMPORT_HEADERS else -1
 
 
 def _error(errors, row, column, message):
@@ -977,16 +1027,26 @@ def _check_coordinates(values, number, errors):
     return False
 
 
-def _existing_wells(codes, *, lock):
-    wells = {}
+def _existing_wells(codes, *, actor, lock):
+    """The wells of ``codes`` already in the ledger, by code, as ``actor``
+    reaches them (archived ones too: the import refuses them by row) and,
+    unless ``lock`` is false (a dry run), locked until the import's write;
+    and the codes among the others that wells out of the actor's reach hold
+    (nothing else is read of those)."""
+    wells, taken = {}, set()
     for start in range(0, len(codes), LOOKUP_CHUNK):
-        chunk = Well.objects.filter(code__in=codes[start : start + LOOKUP_CHUNK])
+        chunk = codes[start : start + LOOKUP_CHUNK]
         if lock:
-            # No action or PATCH may change these wells between this read and
-            # the write below.
-            chunk = chunk.select_for_update()
-        wells.update((well.code, well) for well in chunk)
-    return wells
+            # No other door may change these wells between this read and the
+            # import's write.
+            found = changes.lock_for_import(chunk, actor)
+        else:
+            found = {well.code: well for well in Well.objects.visible_to(actor, archived=None).filter(code__in=chunk)}
+        wells.update(found)
+        others = [code for code in chunk if code not in found]
+        if others:
+            taken.update(Well.objects.filter(code__in=others).values_list("code", flat=True))
+    return wells, taken
 
 
 def _report_missing_columns(missing_columns, code, number, sheet, errors):
@@ -1195,6 +1255,11 @@ _GUIDE = (
     ("责任单位", "单位全称或简称（如 中山路街道办事处）；新井空白时为所在乡镇(街道)的人民政府或办事处。"),
     ("限期", "日期：2023-11-30、2023/11/30、2023.11.30 或 2023年11月30日。"),
     ("其他", "表头上方可有标题行；空白单元格在更新时保留原值；井的状态只能在系统中办理，不能通过导入修改。"),
+    (
+        "版本",
+        "模板无此列。系统导出的台账最后一列为“版本”：在导出表上修改后再导入时保留此列、勿改动；"
+        "该井在导出后已被修改的行将被拒绝，请重新导出后再修改。",
+    ),
 )
 
 
@@ -1323,9 +1388,14 @@ EXPORT_COLUMNS = (
     _named("campaign__name", "所属行动", 30),
     # Converted to the local time as the rows are read (_export_cells).
     ExportColumn("更新时间", 18, "updated_at", "yyyy-mm-dd hh:mm", kind="datetime"),
+    # Last (DESIGN §5): an export edited and imported again is refused, row
+    # by row, where its well changed since (_may_update).
+    ExportColumn(VERSION_COLUMN.header, 8, "version", "0", kind="number"),
 )
-# The export reads back as an import: its first columns are the template's.
+# The export reads back as an import: its first columns are the template's,
+# its last the well's version.
 assert tuple(column.header for column in EXPORT_COLUMNS[: len(HEADERS)]) == HEADERS
+assert (EXPORT_COLUMNS[-1].header, EXPORT_COLUMNS[-1].source) == (VERSION_COLUMN.header, "version")
 
 
 def _export_annotations(today):
@@ -1333,7 +1403,7 @@ def _export_annotations(today):
     return {
         # Well.is_overdue, with today fixed once for the whole export.
         "overdue_today": Case(
-            When(Q(deadline__lt=today) & ~Q(status__in=SETTLED_STATUSES), then=Value(True)),
+            When(overdue_q(today), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         ),

@@ -83,11 +83,22 @@ class WellFilterSet(filters.FilterSet):
         max_length=MAX_TERM_LENGTH,
         help_text=_("Part of the well code, the owner's name or the village."),
     )
+    archived = filters.ChoiceFilter(
+        label=_("Archived"),
+        choices=[("true", _("Yes")), ("false", _("No"))],
+        method="filter_archived",
+        help_text=_("true: the archived wells instead of the wells in the work (bureau roles)."),
+    )
     ordering = filters.ChoiceFilter(label=_("Order by"), choices=ORDERING_CHOICES, method="order")
 
     class Meta:
         model = Well
         fields = []
+
+    def filter_archived(self, queryset, name, value):
+        # The list starts from the archive already (ledger_wells); this only
+        # keeps a queryset that started elsewhere from mixing the two.
+        return queryset.filter(archived_at__isnull=value != "true")
 
     def filter_use(self, queryset, name, value):
         return queryset.with_use(value)
@@ -114,6 +125,13 @@ class WellFilterSet(filters.FilterSet):
 
     def order(self, queryset, name, value):
         return queryset.order_by(value)
+
+
+def ledger_wells(user, query):
+    """The wells a ledger list, export or figure starts from: those in the
+    work that ``user`` sees, or the archived ones when the ``query`` asks
+    for ``archived=true`` (bureau roles; nobody else sees the archive)."""
+    return Well.objects.visible_to(user, archived=query.get("archived") == "true")
 
 
 class InspectionFilterSet(filters.FilterSet):

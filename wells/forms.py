@@ -1,5 +1,6 @@
 """Forms of the lifecycle pages: one small form per action, built from
-:data:`ACTION_FIELDS`, the attachment upload and the inspection record.
+:data:`wells.choices.ACTION_FIELDS`, the attachment upload and the
+inspection record.
 
 The forms only collect what a person types; whether an action is allowed is
 decided by :func:`wells.workflow.perform`, whose refusals the views put back
@@ -14,11 +15,20 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from wells.choices import Action, AttachmentKind, InspectionResult, Status
+from wells.changes import WorkflowError, record_inspection
+from wells.choices import (
+    ACTION_FIELDS,
+    ACTION_NOTE_MAX_LENGTH,
+    ACTION_TEXT_MAX_LENGTH,
+    Action,
+    AttachmentKind,
+    FieldKind,
+    InspectionResult,
+)
 from wells.models import Attachment, Inspection, Well
 from wells.photos import check_photos
 from wells.uploads import store_attachment
-from wells.workflow import WorkflowError, perform
+from wells.workflow import perform
 
 # On a phone, a photo input with these opens the camera at the back.
 CAMERA_ATTRS = {"accept": "image/*", "capture": "environment"}
@@ -52,76 +62,90 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(upload, initial) for upload in files]
 
 
-def _text(label, help_text=""):
-    return lambda well: forms.CharField(label=label, max_length=500, help_text=help_text)
+# The seal's photo upload: files, not a value for the workflow. The form
+# stores them and adds their ids to ``attachments``.
+PHOTO_UPLOAD = "photos"
+UPLOAD_FIELDS = frozenset({PHOTO_UPLOAD})
 
 
-def _date(label):
-    return lambda well: forms.DateField(label=label, widget=DateInput)
+def _text_field(field, well):
+    return {
+        field.name: forms.CharField(
+            label=field.label, required=field.required, max_length=ACTION_TEXT_MAX_LENGTH, help_text=field.help_text
+        )
+    }
 
 
-def _reason(well):
-    return forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+def _reason_field(field, well):
+    return {
+        field.name: forms.CharField(
+            label=field.label,
+            required=field.required,
+            max_length=ACTION_TEXT_MAX_LENGTH,
+            help_text=field.help_text,
+            widget=forms.Textarea(attrs={"rows": 3}),
+        )
+    }
 
 
-def _seal_photos(well):
-    return MultipleFileField(
-        label=_("Photos"),
-        required=False,
-        help_text=_("Photos of the sealed well (JPEG or PNG). They are kept only if the seal is recorded."),
-    )
+def _date_field(field, well):
+    # Done or planned, the same picker: the guard refuses a done date in the future.
+    return {
+        field.name: forms.DateField(
+            label=field.label, required=field.required, help_text=field.help_text, widget=DateInput
+        )
+    }
 
 
-def _seal_attachments(well):
-    return forms.ModelMultipleChoiceField(
-        label=_("Photos already uploaded"),
-        queryset=Attachment.objects.filter(well=well, kind=AttachmentKind.PHOTO).order_by("uploaded_at", "pk"),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+def _attachment_fields(field, well):
+    # Photos taken now and a choice among those uploaded before: the guard
+    # needs one of them together, so neither input is required alone.
+    return {
+        PHOTO_UPLOAD: MultipleFileField(
+            label=_("Photos"),
+            required=False,
+            help_text=_("Photos of the sealed well (JPEG or PNG). They are kept only if the seal is recorded."),
+        ),
+        field.name: forms.ModelMultipleChoiceField(
+            label=field.label,
+            queryset=Attachment.objects.filter(well=well, kind=AttachmentKind.PHOTO).order_by("uploaded_at", "pk"),
+            required=False,
+            help_text=field.help_text,
+            widget=forms.CheckboxSelectMultiple,
+        ),
+    }
 
 
-def _inspection(well):
-    return forms.ModelChoiceField(
-        label=_("Inspection that found it in use"),
-        queryset=Inspection.objects.filter(well=well, result=InspectionResult.IN_USE),
-        required=False,
-    )
+def _inspection_field(field, well):
+    return {
+        field.name: forms.ModelChoiceField(
+            label=field.label,
+            queryset=Inspection.objects.filter(well=well, result=InspectionResult.IN_USE),
+            required=field.required,
+            help_text=field.help_text,
+        )
+    }
 
 
-# The fields of each action (DESIGN §3 "Action fields"): name -> a function
-# of the well that makes the form field. The names are the ones
-# wells.workflow.perform takes, so a refusal naming a field lands on it.
-ACTION_FIELDS = {
-    Action.NOTIFY: {
-        "notice_no": _text(_("Notice number")),
-        "served_on": _date(_("Date served")),
-        "comply_by": _date(_("Comply by")),
-    },
-    Action.REVOKE_LICENSE: {
-        "revocation_no": _text(_("Revocation document number")),
-        "revoked_on": _date(_("Revoked on")),
-    },
-    Action.DISCONNECT: {"disconnected_on": _date(_("Power cut on"))},
-    Action.SEAL: {
-        "sealed_on": _date(_("Sealed on")),
-        "method": _text(_("Sealing method"), _("For example: backfilled with clay and gravel, concrete cap.")),
-        "photos": _seal_photos,
-        "attachments": _seal_attachments,
-    },
-    Action.ACCEPT: {
-        "accepted_on": _date(_("Accepted on")),
-        "inspectors": _text(_("Inspectors")),
-    },
-    Action.RETAIN: {"reason": _reason, "review_on": _date(_("Review on"))},
-    Action.RELEASE: {"reason": _reason},
-    Action.REACTIVATE: {"reason": _reason, "inspection": _inspection},
-    Action.ESCALATE: {"reason": _reason},
-    Action.REVERT: {"reason": _reason},
+_FORM_FIELDS = {
+    FieldKind.TEXT: _text_field,
+    FieldKind.REASON: _reason_field,
+    FieldKind.DATE: _date_field,
+    FieldKind.PLAN_DATE: _date_field,
+    FieldKind.ATTACHMENTS: _attachment_fields,
+    FieldKind.INSPECTION: _inspection_field,
 }
 
-# Form fields that hold uploads rather than values for the workflow.
-UPLOAD_FIELDS = frozenset({"photos"})
+
+def action_form_fields(action, well):
+    """The form fields of ``action`` on ``well`` (``None`` for a bulk action),
+    by name, built from its declaration in ``ACTION_FIELDS``. The names are
+    the ones :func:`wells.workflow.perform` takes, so a refusal naming a
+    field lands on it."""
+    fields = {}
+    for field in ACTION_FIELDS[action]:
+        fields.update(_FORM_FIELDS[field.kind](field, well))
+    return fields
 
 
 @contextmanager
@@ -157,10 +181,12 @@ class ActionForm(forms.Form):
             del self.fields["version"]
         else:
             self.initial.setdefault("version", well.version)
-        for name, make_field in ACTION_FIELDS[self.action].items():
-            self.fields[name] = make_field(well)
+        self.fields.update(action_form_fields(self.action, well))
         self.fields["note"] = forms.CharField(
-            label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+            label=_("Note"),
+            required=False,
+            max_length=ACTION_NOTE_MAX_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 3}),
         )
 
     @property
@@ -174,11 +200,13 @@ class ActionForm(forms.Form):
         data = {
             name: value for name, value in self.cleaned_data.items() if name != "version" and name not in UPLOAD_FIELDS
         }
-        if "attachments" in self.fields:
-            chosen = data.get("attachments") or []
-            data["attachments"] = [attachment.pk for attachment in [*chosen, *uploaded_attachments]]
-        if data.get("inspection") is not None:
-            data["inspection"] = data["inspection"].pk
+        # The workflow takes rows by their ids, as the API gives them.
+        for field in ACTION_FIELDS[self.action]:
+            if field.kind == FieldKind.ATTACHMENTS:
+                chosen = data.get(field.name) or []
+                data[field.name] = [attachment.pk for attachment in [*chosen, *uploaded_attachments]]
+            elif field.kind == FieldKind.INSPECTION and data.get(field.name) is not None:
+                data[field.name] = data[field.name].pk
         return data
 
     def add_workflow_error(self, error: WorkflowError):
@@ -223,7 +251,7 @@ class ActionForm(forms.Form):
                 self.refresh_version(self.well.version)
                 self.add_error(None, gettext("The well is shown below as it is now. Check it, then submit again."))
         except ValidationError as error:  # an uploaded photo was refused
-            self.add_error("photos", error)
+            self.add_error(PHOTO_UPLOAD, error)
         return None
 
     @staticmethod
@@ -262,13 +290,13 @@ class PageActionForm(ActionForm):
         # With no photo uploaded before, the choice among them is empty:
         # hide it, and let a refusal about photos land on the photo input.
         chooser = self.fields.get("attachments")
-        self.photos_only = chooser is not None and "photos" in self.fields and not chooser.queryset.exists()
+        self.photos_only = chooser is not None and PHOTO_UPLOAD in self.fields and not chooser.queryset.exists()
         if self.photos_only:
             chooser.widget = forms.MultipleHiddenInput()
 
     def add_workflow_error(self, error: WorkflowError):
         if self.photos_only and error.field == "attachments":
-            self.add_error("photos", error.message)
+            self.add_error(PHOTO_UPLOAD, error.message)
         else:
             super().add_workflow_error(error)
 
@@ -282,6 +310,16 @@ class AttachmentUploadForm(forms.Form):
 
 
 class InspectionAdminForm(forms.ModelForm):
+    """An inspection as the admin records it (through
+    :func:`wells.changes.record_inspection`, like every other path)."""
+
+    deadline = forms.DateField(
+        label=_("New deadline"),
+        required=False,
+        widget=DateInput,
+        help_text=_("When the inspection finds an accepted well in use: the new deadline for closing it again."),
+    )
+
     class Meta:
         model = Inspection
         fields = ["well", "inspected_on", "result", "lat", "lng", "note"]
@@ -299,6 +337,14 @@ class InspectionAdminForm(forms.ModelForm):
             raise ValidationError(_("Give both latitude and longitude, or neither."))
         return cleaned
 
+    def inspection_values(self):
+        """The inspection's own fields, as its door takes them."""
+        return {name: self.cleaned_data[name] for name in ("inspected_on", "result", "lat", "lng", "note")}
+
+    def add_workflow_error(self, error: WorkflowError):
+        field = error.field if error.field in self.fields else None
+        self.add_error(field, error.message)
+
 
 class EvidenceUploadForm(AttachmentUploadForm):
     """The upload form of the field pages: the file picker offers photos
@@ -310,9 +356,11 @@ class EvidenceUploadForm(AttachmentUploadForm):
 
 
 class InspectionForm(InspectionAdminForm):
-    """An inspection (巡查, 回头看) recorded on the well's page, with photos.
-    One that finds an accepted well in use reactivates it."""
+    """An inspection (巡查, 回头看) recorded on the well's page, with photos
+    and the version of the well the officer read. One that finds an
+    accepted well in use reactivates it, with the new deadline."""
 
+    version = forms.IntegerField(widget=forms.HiddenInput)
     photos = MultipleFileField(
         label=_("Photos"),
         required=False,
@@ -324,25 +372,41 @@ class InspectionForm(InspectionAdminForm):
         fields = ["inspected_on", "result", "lat", "lng", "note"]
         widgets = {"inspected_on": DateInput, "note": forms.Textarea(attrs={"rows": 3})}
 
-    def record(self, *, well, actor):
-        """Save the inspection and its photos; if it found an accepted well
-        in use, reactivate the well through the workflow, all in one
-        transaction. Raises ``WorkflowError`` or ``ValidationError`` (a
+    def __init__(self, *args, well, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.well = well
+        self.initial.setdefault("version", well.version)
+        self.order_fields(["inspected_on", "result", "deadline", "lat", "lng", "note", "photos"])
+
+    def record(self, *, actor):
+        """Store the photos and record the inspection through its door, in
+        one transaction. Raises ``WorkflowError`` or ``ValidationError`` (a
         photo), and then keeps nothing."""
-        with storing_photos(well=well, uploads=self.cleaned_data["photos"], actor=actor) as photos:
-            inspection = self.save(commit=False)
-            inspection.well = well
-            inspection.inspector = actor
-            inspection.inspector_name = str(actor)[:150]
-            inspection.save()
-            Attachment.objects.filter(pk__in=[photo.pk for photo in photos]).update(inspection=inspection)
-            check_photos(photos, well, inspection.inspected_on)
-            locked = Well.objects.select_for_update().get(pk=well.pk)
-            if inspection.result == InspectionResult.IN_USE and locked.status == Status.ACCEPTED:
-                reason = inspection.note or gettext("Found in use at the inspection of %(date)s.") % {
-                    "date": inspection.inspected_on.isoformat()
-                }
-                perform(
-                    locked, Action.REACTIVATE, actor=actor, data={"reason": reason[:500], "inspection": inspection.pk}
-                )
+        with storing_photos(well=self.well, uploads=self.cleaned_data["photos"], actor=actor) as photos:
+            inspection = record_inspection(
+                self.well,
+                actor=actor,
+                values=self.inspection_values(),
+                version=self.cleaned_data["version"],
+                photos=photos,
+                deadline=self.cleaned_data.get("deadline"),
+            )
+            check_photos(photos, self.well, inspection.inspected_on)
         return inspection
+
+    def submit(self, *, actor):
+        """:meth:`record`, with a refusal put on the form: the inspection, or
+        None when the form now shows why not (after a stale refusal, with the
+        current version, so that submitting again goes ahead)."""
+        try:
+            return self.record(actor=actor)
+        except WorkflowError as error:
+            if error.code in (WorkflowError.FORBIDDEN, WorkflowError.NOT_FOUND):
+                raise
+            self.add_workflow_error(error)
+            if error.code == WorkflowError.STALE:
+                self.data = self.data.copy()
+                self.data["version"] = str(Well.objects.values_list("version", flat=True).get(pk=self.well.pk))
+        except ValidationError as error:  # a photo, or the inspection's own rules
+            self.add_error("photos" if not hasattr(error, "error_dict") else None, error)
+        return None

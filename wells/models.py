@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, Func, OuterRef, Q, Sum, Value
+from django.db.models import Count, Exists, Func, OuterRef, Sum, Value
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,10 +17,10 @@ from accounts.choices import Role
 from accounts.models import Unit
 from wellclosure.history import tracked
 from wells.choices import (
-    SETTLED_STATUSES,
     Action,
     AttachmentKind,
     Category,
+    ChangeKind,
     InspectionResult,
     OwnerKind,
     Status,
@@ -28,6 +28,8 @@ from wells.choices import (
     Zone,
 )
 from wells.fields import MultipleChoiceTextField
+from wells.figures import LedgerFigures, is_overdue, overdue_q
+from wells.scope import ScopedQuerySet
 
 # China's bounding box in WGS84: a point outside it is a typo (swapped
 # latitude and longitude, a missing digit), not a well.
@@ -116,116 +118,11 @@ class Phase(models.Model):
         return "overdue" if self.deadline < timezone.localdate() else "pending"
 
 
-def is_overdue(status, deadline, today):
-    """The overdue rule (DESIGN §3) for a well's status and deadline on
-    ``today``: neither accepted nor retained, and past the deadline. The
-    queries' form is :meth:`LedgerFigures.overdue`."""
-    return status not in SETTLED_STATUSES and deadline is not None and deadline < today
-
-
-class LedgerFigures:
-    """The ledger's figures over a queryset of wells, where each well counts
-    one, or over the :class:`WellTally`, where each row counts its ``wells``.
-    Both have the fields the figures read (campaign, township, responsible
-    unit, category, status, deadline), so one definition serves both, and a
-    figure cannot mean one thing on the dashboard and another in the API."""
-
-    def visible_to(self, user):
-        """The wells this user may see (or their tally). Every list, page,
-        export, count and admin page starts here (DESIGN §4); nothing
-        re-implements it. A member unit's scope is :meth:`visible_to_member`'s."""
-        role = getattr(user, "role", None)
-        if role is None:
-            return self.none()
-        if user.sees_everything:
+class WellQuerySet(LedgerFigures, ScopedQuerySet):
+    def in_archive(self, archived):
+        if archived is None:
             return self
-        if role == Role.TOWNSHIP_OFFICER and user.unit_id:
-            return self.filter(responsible_unit_id=user.unit_id)
-        if role == Role.UNIT_MEMBER:
-            return self.visible_to_member(user)
-        return self.none()
-
-    def visible_to_member(self, user):
-        """What a member unit's ``user`` may see."""
-        raise NotImplementedError
-
-    def well_count(self, condition=None):
-        """An aggregate expression: how many wells meet ``condition``."""
-        raise NotImplementedError
-
-    def located(self):
-        """An aggregate: how many wells have a position, and the sums of
-        their latitudes and longitudes (for a group's centre on the map)."""
-        raise NotImplementedError
-
-    def overdue(self, today=None):
-        """Not accepted, not retained, and today is past the deadline."""
-        today = today or timezone.localdate()
-        return self.exclude(status__in=SETTLED_STATUSES).filter(deadline__lt=today)
-
-    def summary_counts(self, today=None):
-        """The dashboard's figures in one aggregate query."""
-        counts = self.order_by().aggregate(**_summary_aggregates(self, today or timezone.localdate()))
-        return _with_completion_rate(counts)
-
-    def summary_by_unit(self, today=None):
-        """One row of :meth:`summary_counts` per responsible unit that has
-        wells, by the unit's name."""
-        rows = (
-            self.order_by()
-            .values("responsible_unit_id", "responsible_unit__name")
-            .annotate(**_summary_aggregates(self, today or timezone.localdate()))
-            .filter(total__gt=0)
-            .order_by("responsible_unit__name", "responsible_unit_id")
-        )
-        return [_with_completion_rate(row) for row in rows]
-
-    def summary(self, today=None):
-        """(totals, one row per unit) of :meth:`summary_by_unit`. Every well
-        has one responsible unit, so the totals are the sum of the units'
-        rows: one pass over the wells instead of two."""
-        units = self.summary_by_unit(today)
-        totals = _with_completion_rate({name: sum(row[name] for row in units) for name in COUNTED})
-        return totals, units
-
-    def status_counts(self):
-        """{status: wells} for the statuses that have wells."""
-        rows = self.order_by().values_list("status").annotate(n=self.well_count()).filter(n__gt=0)
-        return dict(rows)
-
-    def to_close_by_deadline(self):
-        """[(responsible unit id, deadline, wells)] of the wells to close
-        (all but the retained): the plan, as the deadlines spread it."""
-        return list(
-            self.exclude(status=Status.RETAINED)
-            .order_by()
-            .values_list("responsible_unit_id", "deadline")
-            .annotate(n=self.well_count())
-            .filter(n__gt=0)
-            .order_by("deadline", "responsible_unit_id")
-        )
-
-    def by_township(self, today=None):
-        """One row of :meth:`summary_counts` per township (None for wells of
-        no township), with ``located``, ``lat_sum`` and ``lng_sum``."""
-        rows = (
-            self.order_by()
-            .values("township_id", "township__code", "township__name")
-            .annotate(**_summary_aggregates(self, today or timezone.localdate()), **self.located())
-            .filter(total__gt=0)
-            .order_by("township__code")
-        )
-        return [_with_completion_rate(row) for row in rows]
-
-
-class WellQuerySet(LedgerFigures, models.QuerySet):
-    def visible_to_member(self, user):
-        # Member units see the wells their tasks touch; tasks arrive with the
-        # tasks app, which adds them through the reverse lookup it owns.
-        if user.unit_id and hasattr(self.model, "tasks"):
-            task_model = self.model._meta.get_field("tasks").related_model
-            return self.filter(Exists(task_model.objects.filter(well=OuterRef("pk"), unit_id=user.unit_id)))
-        return self.none()
+        return self.filter(archived_at__isnull=not archived)
 
     def not_overdue(self, today=None):
         # NOT EXISTS, which PostgreSQL plans as an anti-join, rather than
@@ -265,29 +162,6 @@ def tripled_upper(field):
         function="REGEXP_REPLACE",
         output_field=models.TextField(),
     )
-
-
-# The figures a summary counts; to_close and the completion rate follow.
-COUNTED = ("total", "retained", "accepted", "sealed", "overdue")
-
-
-def _summary_aggregates(figures, today):
-    not_settled = ~Q(status__in=SETTLED_STATUSES)
-    return {
-        "total": figures.well_count(),
-        "retained": figures.well_count(Q(status=Status.RETAINED)),
-        "accepted": figures.well_count(Q(status=Status.ACCEPTED)),
-        "sealed": figures.well_count(Q(status=Status.SEALED)),
-        "overdue": figures.well_count(not_settled & Q(deadline__lt=today)),
-    }
-
-
-def _with_completion_rate(counts):
-    """Completion rate = accepted ÷ (wells − retained), as a fraction 0–1
-    rounded to four places; None when nothing is to be closed."""
-    counts["to_close"] = counts["total"] - counts["retained"]
-    counts["completion_rate"] = round(counts["accepted"] / counts["to_close"], 4) if counts["to_close"] else None
-    return counts
 
 
 @tracked("WellHistory")
@@ -419,15 +293,22 @@ class Well(models.Model):
         return Use.DOMESTIC in self.uses
 
 
-class WellTallyQuerySet(LedgerFigures, models.QuerySet):
-    def visible_to_member(self, user):
-        # The tally does not know which wells a unit's tasks touch: None
-        # says to count the wells instead.
-        return None
+class WellTallyQuerySet(LedgerFigures, ScopedQuerySet):
+    def in_archive(self, archived):
+        # The tally counts no archived well (its triggers leave them out).
+        return self.none() if archived else self
+
+    def of_member_unit(self, user):
+        # The tally does not know which wells a unit's tasks touch: see
+        # answers_for, which wells.tally.figures asks first.
+        return self.none()
+
+    def answers_for(self, user):
+        """Whether the tally holds ``user``'s scope (all but a member unit's)."""
+        return getattr(user, "role", None) != Role.UNIT_MEMBER
 
     def not_overdue(self, today=None):
-        today = today or timezone.localdate()
-        return self.exclude(Q(deadline__lt=today) & ~Q(status__in=SETTLED_STATUSES))
+        return self.exclude(overdue_q(today))
 
     def well_count(self, condition=None):
         return Coalesce(Sum("wells", filter=condition), 0)
@@ -529,6 +410,48 @@ class WellEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Well events cannot be deleted."))
+
+
+class WellChange(models.Model):
+    """One change to a well, of any kind (DESIGN §3 "One door for every
+    change"): a lifecycle action, its facts, an inspection, the replacement
+    supply, archiving or restoring, an import row. Written by the door that
+    made the change (:mod:`wells.changes`), in the change's transaction, on
+    SQLite and PostgreSQL alike; never updated or deleted. ``changes`` is
+    ``{field: [before, after]}``; ``version`` is the well's version after the
+    change. The actor's name is copied so the record survives the user."""
+
+    well = models.ForeignKey(Well, verbose_name=_("well"), on_delete=models.PROTECT, related_name="changelog")
+    kind = models.CharField(_("kind"), max_length=20, choices=ChangeKind.choices)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    version = models.PositiveIntegerField(_("version"))
+    event = models.OneToOneField(
+        WellEvent, verbose_name=_("event"), on_delete=models.PROTECT, null=True, blank=True, related_name="change"
+    )
+
+    class Meta:
+        verbose_name = _("well history record")
+        verbose_name_plural = _("well history")
+        ordering = ["-at", "-pk"]
+        # A well's history, newest first.
+        indexes = [models.Index(fields=["well", "-id"], name="wellchange_well_id")]
+
+    def __str__(self):
+        return f"{self.well_id} {self.get_kind_display()} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("Well history cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Well history cannot be deleted."))
 
 
 def _attachment_path(instance, filename):

@@ -9,7 +9,7 @@ are created by migration 0005.
 Figures read the tally where it can answer (:func:`figures`): the caller
 sees the whole ledger or a township officer's unit's wells, and filters only by what the
 tally keeps. Anything else (a search, a use, a member unit's scope) is
-counted from the wells by the same definitions (:class:`wells.models.LedgerFigures`).
+counted from the wells by the same definitions (:class:`wells.figures.LedgerFigures`).
 """
 
 from django.db import connections, transaction
@@ -35,13 +35,13 @@ def figures(filterset, user):
     can answer for ``user`` under the filters of the valid ``filterset``
     (a :class:`wells.filtersets.WellFilterSet` over the wells), else the
     filtered wells. Either has the methods of :class:`LedgerFigures`."""
-    tally = WellTally.objects.visible_to(user)
     cleaned = filterset.form.cleaned_data
     active = {name for name, value in cleaned.items() if value not in (None, "", [], ())}
-    if tally is None or not active <= TALLIED_FILTERS:
+    if not WellTally.objects.answers_for(user) or not active <= TALLIED_FILTERS:
         return filterset.qs
     # The same filters with the values already cleaned, on the tally (the
     # ordering changes no figure and names fields the tally has not).
+    tally = WellTally.objects.visible_to(user)
     for name in active - {"ordering"}:
         tally = filterset.filters[name].filter(tally, cleaned[name])
     return tally
@@ -86,10 +86,11 @@ def compact(using="default"):
 
 
 def _counted_sql():
-    """The tally as it should be: the wells counted by group."""
+    """The tally as it should be: the wells counted by group, the archived
+    ones left out."""
     return (
         f"SELECT {', '.join(KEY)}, COUNT(*), COUNT(lat), COALESCE(SUM(lat), 0), COALESCE(SUM(lng), 0) "
-        f"FROM {_WELLS} GROUP BY {', '.join(KEY)}"
+        f"FROM {_WELLS} WHERE archived_at IS NULL GROUP BY {', '.join(KEY)}"
     )
 
 

@@ -30,13 +30,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.choices import BUREAU_ROLES, Role
-from wellclosure.history import changes_of, keeps_history
 from wells import tally
 from wells.api.files import XLSX_CONTENT_TYPE, default_campaign, file_response
-from wells.choices import ACTION_ROLES, SETTLED_STATUSES, Action, Status, Use
+from wells.choices import ACTION_FIELDS, ACTION_ROLES, SETTLED_STATUSES, Action, FieldKind, Status, Use
 from wells.excel import ImportFileError, error_workbook, import_sheet, read_sheet
-from wells.filtersets import WellFilterSet
-from wells.forms import ACTION_FIELDS, ActionForm, EvidenceUploadForm, InspectionForm, PageActionForm
+from wells.filtersets import WellFilterSet, ledger_wells
+from wells.forms import ActionForm, EvidenceUploadForm, InspectionForm, PageActionForm
+from wells.history import shown, well_history
 from wells.models import Attachment, Campaign, Well
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment
 from wells.workflow import WorkflowError, available_actions
@@ -85,12 +85,14 @@ FUNNEL_STAGES = [
     (gettext_lazy("Accepted"), {Status.ACCEPTED}),
 ]
 
-# Labels of the values an event records, from the action forms' own labels.
+# Labels of the values an event records, from the actions' declared fields.
+# Ids (of attachments, of an inspection) say nothing to a reader: the
+# timeline shows those rows themselves.
 EVENT_DATA_LABELS = {
-    name: make_field(None).label
+    field.name: field.label
     for fields in ACTION_FIELDS.values()
-    for name, make_field in fields.items()
-    if name not in {"photos", "attachments", "inspection"}
+    for field in fields
+    if field.kind not in {FieldKind.ATTACHMENTS, FieldKind.INSPECTION}
 }
 EVENT_DATA_LABELS["license_no"] = Well._meta.get_field("license_no").verbose_name
 
@@ -99,7 +101,8 @@ def _scoped_well(request, code, *, related=("township", "responsible_unit")):
     """The well with this code if the user may see it; 404 otherwise."""
     if "\x00" in code:  # PostgreSQL cannot compare text holding NUL; no code holds one.
         raise Http404(_("No such well."))
-    wells = Well.objects.visible_to(request.user).select_related(*related)
+    # A well's own page reaches it in the archive too (bureau roles).
+    wells = Well.objects.visible_to(request.user, archived=None).select_related(*related)
     return get_object_or_404(wells, code=code)
 
 
@@ -150,7 +153,7 @@ def my_wells(request):
 
 
 def _ledger_filterset(request):
-    wells = Well.objects.visible_to(request.user).select_related("township", "responsible_unit")
+    wells = ledger_wells(request.user, request.GET).select_related("township", "responsible_unit")
     filterset = WellFilterSet(request.GET, queryset=wells, request=request)
     form = filterset.form
     status = form.fields["status"]
@@ -326,9 +329,8 @@ def well_detail(request, code):
         "may_upload": user.role is not None and user.role != Role.LEADER and user.has_perm("wells.add_attachment"),
         "may_print_documents": user.role in DOCUMENT_ROLES,
         "timeline": _timeline(well),
-        # Every change to the well's fields, by whom (PostgreSQL only).
-        "keeps_history": keeps_history(),
-        "change_history": changes_of(well),
+        # Every change to the well, by whom: the doors' records.
+        "change_history": shown(well_history(well)),
     }
     context["photo_warnings"] = [
         attachment for entry in context["timeline"] for attachment in entry["attachments"] if attachment.warning
@@ -393,15 +395,10 @@ def well_inspection(request, code):
     if request.user.role not in INSPECTING_ROLES or not request.user.has_perm("wells.add_inspection"):
         raise PermissionDenied
     if request.method == "POST":
-        form = InspectionForm(request.POST, request.FILES)
+        form = InspectionForm(request.POST, request.FILES, well=well)
         if form.is_valid():
-            try:
-                inspection = form.record(well=well, actor=request.user)
-            except WorkflowError as error:
-                form.add_error(None, error.message)
-            except ValidationError as error:
-                form.add_error("photos", error)
-            else:
+            inspection = form.submit(actor=request.user)
+            if inspection is not None:
                 messages.success(
                     request,
                     _("The inspection of %(date)s is recorded.") % {"date": inspection.inspected_on.isoformat()},
@@ -409,7 +406,7 @@ def well_inspection(request, code):
                 return redirect("wells:well", code=well.code)
         status = 400
     else:
-        form = InspectionForm(initial={"inspected_on": timezone.localdate()})
+        form = InspectionForm(initial={"inspected_on": timezone.localdate()}, well=well)
         status = 200
     return render(request, "wells/inspection_form.html", {"well": well, "form": form}, status=status)
 
@@ -562,7 +559,7 @@ def dashboard(request):
     data = request.GET.copy()
     if not data.get("campaign") and campaigns:
         data["campaign"] = str(campaigns[0].pk)
-    filterset = WellFilterSet(data, queryset=Well.objects.visible_to(request.user), request=request)
+    filterset = WellFilterSet(data, queryset=ledger_wells(request.user, data), request=request)
     wells = filterset.qs.order_by() if filterset.is_valid() else Well.objects.none()
     campaign = filterset.form.cleaned_data.get("campaign") if filterset.is_valid() else None
 
@@ -692,7 +689,7 @@ def well_import(request):
         campaign = form.cleaned_data["campaign"] or default_campaign()
         upload = form.cleaned_data["file"]
         try:
-            result = import_sheet(read_sheet(upload), campaign=campaign, dry_run=True)
+            result = import_sheet(read_sheet(upload), campaign=campaign, actor=request.user, dry_run=True)
         except ImportFileError as error:
             form.add_error("file", error.message)
         else:
@@ -722,7 +719,7 @@ def well_import_confirm(request):
     campaign = _staged_campaign(request)
     try:
         with open(path, "rb") as staged:
-            result = import_sheet(read_sheet(File(staged, name=path.name)), campaign=campaign)
+            result = import_sheet(read_sheet(File(staged, name=path.name)), campaign=campaign, actor=request.user)
     except ImportFileError as error:
         messages.error(request, error.message)
         return redirect("wells:import")
@@ -751,5 +748,5 @@ def well_import_errors(request):
     campaign = _staged_campaign(request)
     with open(path, "rb") as staged:
         sheet = read_sheet(File(staged, name=path.name))
-        result = import_sheet(sheet, campaign=campaign, dry_run=True)
+        result = import_sheet(sheet, campaign=campaign, actor=request.user, dry_run=True)
     return file_response(error_workbook(sheet, result.errors), "机井台账-错误说明.xlsx", XLSX_CONTENT_TYPE)

@@ -1,6 +1,7 @@
 """The well's lifecycle (DESIGN §3). This module is the only code that
 changes a well's status: the admin, the pages, the API and the tasks app all
-call :func:`perform`.
+call :func:`perform`, the lifecycle's door, built on the same four steps as
+every other door of :mod:`wells.changes`.
 
 A refusal raises :class:`WorkflowError`, whose ``code`` tells the caller how
 to answer (the API maps it to 400/403/404/409) and whose message a person
@@ -14,73 +15,46 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wells.choices import ACTION_ROLES, TRANSITIONS, Action, AttachmentKind, InspectionResult, Status
+from wells.changes import (
+    WorkflowError,
+    check_version,
+    connect,
+    differences,
+    lock,
+    refuse_archived,
+    run_hooks,
+    save_and_record,
+    snapshot,
+)
+from wells.choices import ACTION_ROLES, TRANSITIONS, Action, AttachmentKind, ChangeKind, InspectionResult, Status
 from wells.models import Attachment, Inspection, Well, WellEvent
 
-
-class WorkflowError(Exception):
-    """An action was refused. ``code`` is one of ``refused`` (the guard or a
-    field), ``forbidden`` (the role), ``not_found`` (out of scope) and
-    ``stale`` (someone changed the well since the caller read it)."""
-
-    REFUSED = "refused"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    STALE = "stale"
-
-    def __init__(self, message, *, code=REFUSED, field=None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
-
+__all__ = ["WorkflowError", "available_actions", "check_version", "effective_events", "perform", "read_past_date"]
 
 # The well fields an action may change; recorded on the event as
 # {field: [before, after]} so that revert can put them back.
-TRACKED_FIELDS = ("status", "enforced", "comply_by", "review_on", "accepted_on")
+TRACKED_FIELDS = ("status", "enforced", "comply_by", "review_on", "accepted_on", "deadline")
 
-
-# Apps built on the wells (the tasks app) add their refusals and follow-ups
-# from their AppConfig.ready: wells may not import them (DESIGN §2).
-_CHECKS = []
-_FOLLOW_UPS = []
+# The attachments that count as photos: images by their content (sniffed on
+# upload, wells.uploads), whatever kind the uploader gave.
+PHOTO_CONTENT_TYPES = frozenset({"image/jpeg", "image/png"})
 
 
 def extend(*, check=None, follow=None):
-    """Run ``check(well, action, actor, data)`` under the row lock before
-    every action that passed the scope, role, version and state checks (it
-    refuses by raising :class:`WorkflowError`), and ``follow(well, event)``
-    after every successful action, in the same transaction. Registering a
-    function again keeps one copy."""
-    if check is not None and check not in _CHECKS:
-        _CHECKS.append(check)
-    if follow is not None and follow not in _FOLLOW_UPS:
-        _FOLLOW_UPS.append(follow)
-
-
-def check_version(well, version):
-    """Refuse as stale when the caller read another version of ``well`` than
-    the locked row holds; ``None`` means the caller holds no earlier read.
-    Every write to a well (actions, fact changes) checks it under the lock."""
-    if version is not None and str(version) != str(well.version):
-        raise WorkflowError(
-            _(
-                "This well was changed by someone else (version %(current)s, you have %(yours)s). "
-                "Reload it and try again."
-            )
-            % {"current": well.version, "yours": version},
-            code=WorkflowError.STALE,
-            field="version",
-        )
+    """Register ``check`` and ``follow`` as the ``check`` and ``on_action``
+    hooks of :func:`wells.changes.connect`."""
+    connect(**{name: hook for name, hook in (("check", check), ("on_action", follow)) if hook is not None})
 
 
 def available_actions(well, user):
     """The actions this user may try on this well in its current state
-    (the buttons a page shows): none on a well outside the user's scope, and
-    none that the well's own fields already rule out. The guard may still
-    refuse them (a seal without a photo, a domestic well without its
-    replacement supply)."""
+    (the buttons a page shows): none on a well outside the user's scope or
+    archived, and none that the well's own fields already rule out. The
+    guard may still refuse them (a seal without a photo, a domestic well
+    without its replacement supply)."""
     role = getattr(user, "role", None)
+    if well.archived_at is not None:
+        return []
     actions = []
     for action, (sources, _target) in TRANSITIONS.items():
         if role in ACTION_ROLES[action] and well.status in sources:
@@ -102,11 +76,21 @@ def perform(well, action, *, actor, data=None, version=None):
     """Take ``action`` on ``well`` as ``actor`` with the action's fields in
     ``data``; return the updated well.
 
-    Inside one transaction: lock the row, check scope, role, version, state
-    and guard, save, and write one :class:`WellEvent`. ``version`` is the
-    version the caller read; a different current version is refused as
-    stale. Pass ``None`` only where the caller holds no earlier read (a bulk
-    action that reads and acts at once)."""
+    Inside one transaction, in this order:
+
+    1. lock the row through the actor's scope (``not_found`` outside it);
+    2. the role (``forbidden``), the archive (an archived well takes no
+       action), the ``version`` the caller read (``stale``; pass ``None``
+       only where the caller holds no earlier read: a bulk action that reads
+       and acts at once), the state;
+    3. the ``check`` hooks (the tasks app: a member unit acts only on a step
+       its unit holds an open task for; acceptance waits for every unit's
+       task) — they refuse, they change nothing;
+    4. the action's guard, which refuses or sets the fields the action sets;
+    5. save with the version bumped, one :class:`WellEvent` and its history
+       record (:class:`WellChange` of kind ``action``);
+    6. the ``on_action`` hooks (the tasks app closes, reopens and opens the
+       well's tasks)."""
     data = dict(data or {})
     try:
         action = Action(action)
@@ -114,14 +98,12 @@ def perform(well, action, *, actor, data=None, version=None):
         raise WorkflowError(_("Unknown action “%(action)s”.") % {"action": action}, field="action") from None
 
     with transaction.atomic():
-        if not Well.objects.visible_to(actor).filter(pk=well.pk).exists():
-            raise WorkflowError(_("No such well."), code=WorkflowError.NOT_FOUND)
-        locked = Well.objects.select_for_update().get(pk=well.pk)
-
+        locked = lock(well, actor)
         if actor.role not in ACTION_ROLES[action]:
             raise WorkflowError(
                 _("Your role may not “%(action)s”.") % {"action": action.label}, code=WorkflowError.FORBIDDEN
             )
+        refuse_archived(locked)
         check_version(locked, version)
         sources, target = TRANSITIONS[action]
         if locked.status not in sources:
@@ -130,37 +112,37 @@ def perform(well, action, *, actor, data=None, version=None):
                 % {"action": action.label, "status": locked.get_status_display()}
             )
 
-        for check in _CHECKS:
-            check(locked, action, actor, data)
+        run_hooks("check", locked, action, actor, data)
 
-        before = {field: getattr(locked, field) for field in TRACKED_FIELDS}
-        guard = _GUARDS[action]
-        event_data, linked = guard(locked, data, actor)
+        before = snapshot(locked)
+        from_status = locked.status
+        event_data, linked = _GUARDS[action](locked, data, actor)
         if target is not None:
             locked.status = target
-
-        changes = {
-            field: [_jsonable(before[field]), _jsonable(getattr(locked, field))]
-            for field in TRACKED_FIELDS
-            if before[field] != getattr(locked, field)
-        }
-        locked.version += 1
-        locked.save(update_fields=[*TRACKED_FIELDS, "version", "updated_at"])
+        changes = differences(before, locked)
         event = WellEvent.objects.create(
             well=locked,
             action=action,
-            from_status=before["status"],
+            from_status=from_status,
             to_status=locked.status,
             actor=actor,
             actor_name=str(actor)[:150],
             note=str(data.get("note") or ""),
             data=event_data,
-            changes=changes,
+            changes={field: changes[field] for field in TRACKED_FIELDS if field in changes},
+        )
+        save_and_record(
+            locked,
+            changes,
+            actor=actor,
+            kind=ChangeKind.ACTION,
+            note=event.note,
+            event=event,
+            extra={"action": [None, action.value]},
         )
         if linked:
             Attachment.objects.filter(pk__in=[a.pk for a in linked]).update(event=event)
-        for follow in _FOLLOW_UPS:
-            follow(locked, event)
+        run_hooks("on_action", locked, event)
     return locked
 
 
@@ -221,8 +203,10 @@ def _guard_seal(well, data, actor):
     attachments = list(Attachment.objects.filter(well=well, pk__in=ids))
     if len(attachments) != len(set(ids)):
         raise WorkflowError(_("Some attachments do not belong to this well."), field="attachments")
-    if not any(a.kind == AttachmentKind.PHOTO for a in attachments):
-        raise WorkflowError(_("Attach at least one photo of the sealed well."), field="attachments")
+    if not any(a.kind == AttachmentKind.PHOTO and a.content_type in PHOTO_CONTENT_TYPES for a in attachments):
+        raise WorkflowError(
+            _("Attach at least one photo of the sealed well (a JPEG or PNG image)."), field="attachments"
+        )
     return {"sealed_on": sealed_on.isoformat(), "method": method, "attachments": sorted(ids)}, attachments
 
 
@@ -257,6 +241,13 @@ def _guard_reactivate(well, data, actor):
         if inspection.result != InspectionResult.IN_USE:
             raise WorkflowError(_("That inspection did not find the well in use."), field="inspection")
         event_data["inspection"] = inspection.pk
+    deadline = _date(data, "deadline", _("new deadline"))
+    if deadline <= timezone.localdate():
+        raise WorkflowError(
+            _("The new deadline must be after today: it is when the well must be closed again."), field="deadline"
+        )
+    event_data["deadline"] = deadline.isoformat()
+    well.deadline = deadline
     well.enforced = False
     return event_data, []
 
@@ -367,11 +358,7 @@ def read_past_date(data, name, label):
     return value
 
 
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, datetime.date) else value
-
-
 def _from_json(field, value):
-    if field in ("comply_by", "review_on", "accepted_on") and value is not None:
+    if field in ("comply_by", "review_on", "accepted_on", "deadline") and value is not None:
         return datetime.date.fromisoformat(value)
     return value

@@ -1,34 +1,21 @@
 """The API's test helpers: a client per persona, signed in with a real
-token, speaking English so the tests can read the messages; the clock at
-2023-06-15 10:00 in Shanghai; uploads in the test's own directory."""
-
-import datetime
+token, speaking English so the tests can read the messages; every API test
+runs at the shared clock's 2023-06-15 10:00 in Shanghai."""
 
 import pytest
-from django.core.files.storage import FileSystemStorage
+from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.api.helpers import SHANGHAI
-from wells.models import Attachment
+from accounts.choices import Role
+from accounts.models import Unit, User
+from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(datetime.datetime(2023, 6, 15, 10, 0, tzinfo=SHANGHAI))
-    return time_machine
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def attachments_in_tmp(tmp_path, monkeypatch):
-    """Uploads land in this test's own directory, not in var/attachments."""
-    monkeypatch.setattr(Attachment._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path))
-    return tmp_path
+def clock(clock):
+    """The shared clock (tests/conftest.py), for every test of the API."""
+    return clock
 
 
 @pytest.fixture
@@ -44,3 +31,22 @@ def api():
         return client
 
     return client_for
+
+
+@pytest.fixture
+def demo(db):
+    """The Changji 2022 demo, its duties and tasks."""
+    call_command("load_demo")
+
+
+def user_of(unit_name, role, username):
+    return UserFactory(username=username, unit=Unit.objects.get(name=unit_name), role=role, email=f"{username}@x.cn")
+
+
+@pytest.fixture
+def people(demo):
+    """The demo's people, plus one person for each member unit that owns a step."""
+    users = {name: User.objects.get(username=name) for name in ["admin", "staff", "zhongshan", "ningbian", "grid"]}
+    users["water"] = user_of("市清源水务有限责任公司", Role.UNIT_MEMBER, "water")
+    users["backfill"] = user_of("市经济发展投资有限责任公司", Role.UNIT_MEMBER, "backfill")
+    return users

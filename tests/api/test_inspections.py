@@ -1,6 +1,8 @@
 """Inspections: scoped list, recording by the bureau and the well's own
 officer, and the reactivation of an accepted well found in use."""
 
+import datetime
+
 import pytest
 
 from tests.api.helpers import url
@@ -36,21 +38,22 @@ def test_an_officer_records_an_inspection_of_their_well(api, officer, well):
 def test_finding_an_accepted_well_in_use_reactivates_it(api, officer, zhongshan, campaign):
     well = WellFactory(township=zhongshan, campaign=campaign, status=Status.ACCEPTED)
 
-    response = record(api(officer), well, result="in_use", note="发现水泵重新安装")
+    response = record(api(officer), well, result="in_use", note="发现水泵重新安装", deadline="2023-10-31")
 
     assert response.status_code == 201
     well.refresh_from_db()
-    assert (well.status, well.version) == (Status.REACTIVATED, 2)
+    # The inspection is one change (version 2), the reactivation another (3).
+    assert (well.status, well.version, well.deadline) == (Status.REACTIVATED, 3, datetime.date(2023, 10, 31))
     event = WellEvent.objects.get(well=well)
     assert (event.action, event.from_status, event.to_status) == ("reactivate", "accepted", "reactivated")
-    assert event.data == {"reason": "发现水泵重新安装", "inspection": response.json()["id"]}
+    assert event.data == {"reason": "发现水泵重新安装", "inspection": response.json()["id"], "deadline": "2023-10-31"}
     assert event.actor == officer
 
 
 def test_without_a_note_the_reactivation_gives_the_inspection_date_as_its_reason(api, staff, zhongshan, campaign):
     well = WellFactory(township=zhongshan, campaign=campaign, status=Status.ACCEPTED)
 
-    record(api(staff), well, result="in_use")
+    record(api(staff), well, result="in_use", deadline="2023-10-31")
 
     assert WellEvent.objects.get(well=well).data["reason"] == "Found in use at the inspection of 2023-06-14."
 

@@ -69,6 +69,7 @@ def test_the_well_list_declares_every_filter(schema):
         "category",
         "use",
         "overdue",
+        "archived",
         "deadline_before",
         "deadline_after",
         "q",

@@ -7,13 +7,17 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tasks.choices import Step
+from tasks.models import Task
 from tests.api.helpers import TODAY, png_bytes, url
-from tests.factories import WellFactory
+from tests.factories import UnitFactory, WellFactory
 from wells.choices import Category, Status, Use
 from wells.models import Well, WellEvent
 
 LICENCE_NO = "取水(昌)字[2015]第0012号"
 
+# Not the shared ``notice``: its comply-by date has passed at the clock's
+# 2023-06-15, so that staff may escalate it.
 NOTICE = {"notice_no": "昌水关字〔2023〕1号", "served_on": "2023-06-01", "comply_by": "2023-06-10"}
 
 
@@ -70,9 +74,18 @@ def test_an_officer_and_staff_close_a_domestic_well_from_notice_to_acceptance(ap
         "detail": "This well supplies domestic water: record the replacement supply as connected first.",
         "field": "supply_connected_on",
     }
+    # The supply is recorded only through its task, by its unit or the bureau.
     patched = township.patch(url("well-detail", code=well.code), {"supply_connected_on": "2023-06-11", "version": 2})
-    assert patched.status_code == 200
-    assert patched.json()["version"] == 3
+    assert patched.status_code == 400
+    supply = Task.objects.create(well=well, unit=UnitFactory(name="市清源水务有限责任公司"), step=Step.SUPPLY)
+    evidence = upload_photo(bureau, well)
+    completed = bureau.post(
+        url("task-complete", pk=supply.pk),
+        {"version": 2, "supply_connected_on": "2023-06-11", "attachments": [evidence]},
+        format="json",
+    )
+    assert completed.status_code == 200, completed.content
+    assert Well.objects.get(pk=well.pk).version == 3
 
     ok(act(township, well, "disconnect", 3, disconnected_on="2023-06-12"), "disconnected", 4)
     photo = upload_photo(township, well)
@@ -118,8 +131,9 @@ def test_a_well_found_in_use_is_reactivated_and_notified_again_by_its_officer(ap
     well = WellFactory(township=zhongshan, campaign=campaign, status=Status.ACCEPTED)
     township = api(officer)
 
-    body = ok(act(township, well, "reactivate", 1, reason="巡查发现私自复用"), "reactivated", 2)
-    assert body["events"][-1]["data"] == {"reason": "巡查发现私自复用"}
+    body = ok(act(township, well, "reactivate", 1, reason="巡查发现私自复用", deadline="2023-12-31"), "reactivated", 2)
+    assert body["events"][-1]["data"] == {"reason": "巡查发现私自复用", "deadline": "2023-12-31"}
+    assert body["deadline"] == "2023-12-31"
     ok(act(township, well, "notify", 2, **NOTICE), "notified", 3)
 
 
@@ -178,7 +192,10 @@ def test_a_seal_without_a_photo_is_400_with_the_reason(api, officer, zhongshan, 
     response = act(api(officer), well, "seal", 1, sealed_on="2023-06-13", method="回填")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "Attach at least one photo of the sealed well.", "field": "attachments"}
+    assert response.json() == {
+        "detail": "Attach at least one photo of the sealed well (a JPEG or PNG image).",
+        "field": "attachments",
+    }
     assert_unchanged(well, Status.DISCONNECTED, 1)
     assert not WellEvent.objects.exists()
 

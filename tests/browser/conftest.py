@@ -16,13 +16,12 @@ import zlib
 from pathlib import Path
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from accounts.models import User
 from wells.choices import Action, AttachmentKind
-from wells.models import Attachment, Well
+from wells.models import Well
 from wells.uploads import store_attachment
 from wells.workflow import perform
 
@@ -119,14 +118,6 @@ def png_bytes(rgb=(90, 110, 90), size=24):
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
     rows = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-
-
-@pytest.fixture(autouse=True)
-def attachments_in_tmp(tmp_path, monkeypatch):
-    """Uploads land in this test's own directory, not in var/attachments."""
-    monkeypatch.setattr(
-        Attachment._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path / "attachments")
-    )
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """A township officer in the field, on a phone: serves a notice, cuts the
 power, is refused a seal without a photo, then seals with one."""
 
+import datetime
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, log_in, png_bytes, screenshot
@@ -98,6 +100,17 @@ def test_officer_records_a_follow_up_inspection_that_finds_a_closed_well_in_use(
         files=[{"name": "回头看.png", "mimeType": "image/png", "buffer": png_bytes(rgb=(150, 90, 60))}]
     )
     page.get_by_test_id("submit-inspection").click()
+    # A well found in use starts a new round of closure: it needs its new
+    # deadline, and the refusal says so beside the field, keeping the rest.
+    form = page.get_by_test_id("inspection-form")
+    expect(form.locator("[data-field=deadline] .field-errors")).to_be_visible()
+    expect(form.locator("[name=note]")).to_have_value("回头看发现井口被私自打开，水泵已复装")
+    new_deadline = timezone.localdate() + datetime.timedelta(days=90)
+    form.locator("[name=deadline]").fill(new_deadline.isoformat())
+    form.locator("input[name=photos]").set_input_files(
+        files=[{"name": "回头看.png", "mimeType": "image/png", "buffer": png_bytes(rgb=(150, 90, 60))}]
+    )
+    page.get_by_test_id("submit-inspection").click()
 
     expect(page.get_by_test_id("well-status")).to_have_attribute("data-status", Status.REACTIVATED)
     inspection = page.get_by_test_id("timeline-inspection")
@@ -107,3 +120,4 @@ def test_officer_records_a_follow_up_inspection_that_finds_a_closed_well_in_use(
     well = Well.objects.get(code=closed)
     assert well.events.order_by("pk").last().action == Action.REACTIVATE
     assert well.inspections.get().attachments.count() == 1
+    assert well.deadline == new_deadline

@@ -25,7 +25,7 @@ from accounts.choices import BUREAU_ROLES, Role
 from wells.api.figures import FilteredFiguresMixin
 from wells.api.schema import LedgerAutoSchema
 from wells.excel import ImportFileError, error_workbook, export_wells, import_sheet, read_sheet, template_workbook
-from wells.filtersets import WellFilterSet
+from wells.filtersets import WellFilterSet, ledger_wells
 from wells.models import Campaign, Well
 from wells.reports import DOCX_CONTENT_TYPE, acceptance_form, closure_notice
 
@@ -154,7 +154,10 @@ class WellImportView(FileView, APIView):
         try:
             sheet = read_sheet(form.validated_data["file"])
             result = import_sheet(
-                sheet, campaign=form.validated_data["campaign"], dry_run=form.validated_data["dry_run"]
+                sheet,
+                campaign=form.validated_data["campaign"],
+                actor=request.user,
+                dry_run=form.validated_data["dry_run"],
             )
         except ImportFileError as error:
             return Response({"detail": error.message}, status=status.HTTP_400_BAD_REQUEST)
@@ -186,7 +189,7 @@ class WellImportErrorsView(FileView, APIView):
         form.is_valid(raise_exception=True)
         try:
             sheet = read_sheet(form.validated_data["file"])
-            result = import_sheet(sheet, campaign=form.validated_data["campaign"], dry_run=True)
+            result = import_sheet(sheet, campaign=form.validated_data["campaign"], actor=request.user, dry_run=True)
         except ImportFileError as error:
             return Response({"detail": error.message}, status=status.HTTP_400_BAD_REQUEST)
         return file_response(error_workbook(sheet, result.errors), "机井台账-错误说明.xlsx", XLSX_CONTENT_TYPE)
@@ -226,7 +229,7 @@ class WellExportView(FileView, FilteredFiguresMixin, GenericAPIView):
     schema = ExportSchema()
 
     def get_queryset(self):
-        return Well.objects.visible_to(self.request.user)
+        return ledger_wells(self.request.user, self.request.query_params)
 
     @extend_schema(
         operation_id="exports_wells_xlsx",

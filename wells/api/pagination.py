@@ -32,7 +32,7 @@ from django.db.models import F, Func, Q, Value
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import BasePagination
+from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
@@ -265,3 +265,12 @@ class KeysetPagination(BasePagination):
                 "results": schema,
             },
         }
+
+
+class HistoryPagination(LimitOffsetPagination):
+    """Pages of one well's history, newest first. A well's history is read
+    whole (its records and, on PostgreSQL, the field-history backstop merge
+    by time), so an offset into it costs nothing more."""
+
+    default_limit = 100
+    max_limit = 500

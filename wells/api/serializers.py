@@ -8,7 +8,6 @@ import copy
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -16,11 +15,27 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
 
-from wells.choices import Action, AttachmentKind, InspectionResult, Status, Use
-from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent, is_overdue
-from wells.workflow import TRACKED_FIELDS, check_version, perform
+from wells.changes import (
+    ARCHIVE_FIELDS,
+    LIFECYCLE_FIELDS,
+    SUPPLY_FIELDS,
+    change_facts,
+    create_well,
+    record_inspection,
+)
+from wells.choices import (
+    ACTION_FIELDS,
+    ACTION_NOTE_MAX_LENGTH,
+    ACTION_TEXT_MAX_LENGTH,
+    Action,
+    AttachmentKind,
+    ChangeKind,
+    FieldKind,
+    Use,
+)
+from wells.figures import is_overdue
+from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
 
 # The largest primary key a BigAutoField holds: a bigger id is not one.
 MAX_ID = 2**63 - 1
@@ -99,6 +114,26 @@ class WellEventSerializer(serializers.ModelSerializer):
         fields = ["id", "action", "from_status", "to_status", "actor_name", "created_at", "note", "data"]
 
 
+class WellHistorySerializer(serializers.Serializer):
+    """One record of a well's history (DESIGN §3, contract fields)."""
+
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ChangeKind.choices)
+    changes = serializers.DictField(
+        child=serializers.ListField(min_length=2, max_length=2, allow_null=True),
+        help_text=_("{field: [before, after]}"),
+    )
+    note = serializers.CharField(allow_blank=True)
+
+
+class ArchiveSerializer(serializers.Serializer):
+    """Archiving or restoring a well: the version read, and why."""
+
+    version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION)
+    reason = serializers.CharField(max_length=500)
+
+
 class AttachmentSerializer(serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()
 
@@ -147,7 +182,7 @@ class WellSerializer(serializers.ModelSerializer):
     class Meta:
         model = Well
         fields = CONTRACT_FIELDS
-        read_only_fields = ["status", "version", "enforced"]
+        read_only_fields = ["status", "version", "enforced", "supply_connected_on"]
 
     def validate_code(self, value):
         # The code is the well's address in every URL: /api/v1/wells/<code>/.
@@ -253,12 +288,15 @@ class WellDetailSerializer(WellSerializer):
         ]
         read_only_fields = [*WellSerializer.Meta.read_only_fields, "comply_by", "review_on"]
 
+    # Fields a client may send that this door does not change: each refused
+    # with where it does change, never silently ignored.
+    refused_fields = LIFECYCLE_FIELDS | SUPPLY_FIELDS | ARCHIVE_FIELDS
+
     def validate(self, attrs):
         if isinstance(self.initial_data, Mapping):
-            lifecycle = sorted(set(TRACKED_FIELDS) & set(self.initial_data))
-            if lifecycle:
-                message = gettext("This changes only through a transition: POST /api/v1/wells/<code>/transitions/.")
-                raise serializers.ValidationError({name: [message] for name in lifecycle})
+            refused = sorted(self.refused_fields & set(self.initial_data))
+            if refused:
+                raise serializers.ValidationError({name: [_refusal(name)] for name in refused})
         # The model's own rules (latitude with longitude, a retained well's
         # reason), checked on the well as it would be after the change.
         candidate = copy.copy(self.instance) if self.instance is not None else Well()
@@ -269,6 +307,22 @@ class WellDetailSerializer(WellSerializer):
         except DjangoValidationError as error:
             raise _as_serializer_error(error) from None
         return attrs
+
+    def create(self, validated_data):
+        return create_well(actor=self.context["request"].user, values=validated_data)
+
+
+def _refusal(name):
+    if name in SUPPLY_FIELDS:
+        return gettext(
+            "The replacement supply is recorded only through its task, with its evidence: "
+            "POST /api/v1/tasks/<id>/complete/."
+        )
+    if name in ARCHIVE_FIELDS:
+        return gettext("A well is archived and restored by POST /api/v1/wells/<code>/archive/ and …/restore/.")
+    if name == "version":
+        return gettext("A new well starts at version 1.")
+    return gettext("This changes only through a transition: POST /api/v1/wells/<code>/transitions/.")
 
 
 class WellUpdateSerializer(WellDetailSerializer):
@@ -283,54 +337,55 @@ class WellUpdateSerializer(WellDetailSerializer):
         help_text=_("The version you read. If the well has changed since, the change is refused (409)."),
     )
 
+    refused_fields = WellDetailSerializer.refused_fields - {"version"}
+
     def update(self, instance, validated_data):
         expected = validated_data.pop("version", None)
-        user = self.context["request"].user
-        with transaction.atomic():
-            well = Well.objects.select_for_update().get(pk=instance.pk)
-            check_version(well, expected)
-            for name, value in validated_data.items():
-                setattr(well, name, value)
-            well.version += 1
-            well.save(update_fields=[*validated_data, "version", "updated_at"])
-            # A change must not move the well out of its writer's reach.
-            if not Well.objects.visible_to(user).filter(pk=well.pk).exists():
-                raise PermissionDenied(gettext("This change would take the well out of your scope."))
-        return well
+        return change_facts(instance, actor=self.context["request"].user, values=validated_data, version=expected)
 
 
 class TransitionSerializer(serializers.Serializer):
     """An action on a well (DESIGN §3): the action, the version the client
-    read, and the action's own fields, which the workflow checks."""
+    read, an optional note, and the action's own fields. Those are all
+    optional here: the workflow decides what the action needs, and refuses
+    in words a person reads."""
 
     action = serializers.ChoiceField(choices=Action.choices)
     version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    # notify
-    notice_no = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    served_on = serializers.DateField(required=False)
-    comply_by = serializers.DateField(required=False)
-    # revoke_license
-    revocation_no = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    revoked_on = serializers.DateField(required=False)
-    # disconnect
-    disconnected_on = serializers.DateField(required=False)
-    # seal
-    sealed_on = serializers.DateField(required=False)
-    method = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    attachments = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
-        required=False,
-        max_length=100,
-        help_text=_("Ids of attachments already uploaded to the well; seal needs at least one photo."),
-    )
-    # accept
-    accepted_on = serializers.DateField(required=False)
-    inspectors = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    # retain, release, escalate, revert, reactivate
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    review_on = serializers.DateField(required=False)
-    inspection = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=ACTION_NOTE_MAX_LENGTH)
+
+    # The action fields are built from their declaration, ACTION_FIELDS. A
+    # name several actions take (reason) is one field of the API, so it is
+    # declared alike by each of them (tests/test_action_fields.py holds it).
+    action_fields = {field.name: field for fields in ACTION_FIELDS.values() for field in fields}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in self.action_fields.items():
+            fields.setdefault(name, self.build_action_field(field))
+        return fields
+
+    @staticmethod
+    def build_action_field(field):
+        """The serializer field of one declared action field."""
+        help_text = field.help_text or None
+        match field.kind:
+            case FieldKind.TEXT | FieldKind.REASON:
+                return serializers.CharField(
+                    required=False, allow_blank=True, max_length=ACTION_TEXT_MAX_LENGTH, help_text=help_text
+                )
+            case FieldKind.DATE | FieldKind.PLAN_DATE:
+                return serializers.DateField(required=False, help_text=help_text)
+            case FieldKind.ATTACHMENTS:
+                return serializers.ListField(
+                    child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+                    required=False,
+                    max_length=100,
+                    help_text=_("Ids of attachments already uploaded to the well; seal needs at least one photo."),
+                )
+            case FieldKind.INSPECTION:
+                return serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text=help_text)
+        raise ValueError(f"No serializer field for action fields of kind {field.kind!r}.")
 
     def action_data(self):
         """The action's fields, as the workflow takes them."""
@@ -338,14 +393,40 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class InspectionSerializer(serializers.ModelSerializer):
-    """A visit to a well. Recording one that finds an accepted well in use
-    reactivates the well in the same transaction."""
+    """A visit to a well, recorded through its door
+    (:func:`wells.changes.record_inspection`). One that finds an accepted
+    well in use reactivates the well in the same transaction, with the new
+    ``deadline`` of its next round of closure work."""
 
     well = KeyRelatedField(slug_field="code", queryset=Well.objects.none())
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_VERSION,
+        required=False,
+        write_only=True,
+        help_text=_("The version of the well you read. If it has changed since, the inspection is refused (409)."),
+    )
+    deadline = serializers.DateField(
+        required=False,
+        write_only=True,
+        help_text=_("When the inspection finds an accepted well in use: the new deadline for closing it again."),
+    )
 
     class Meta:
         model = Inspection
-        fields = ["id", "well", "inspected_on", "result", "lat", "lng", "note", "inspector_name", "created_at"]
+        fields = [
+            "id",
+            "well",
+            "inspected_on",
+            "result",
+            "lat",
+            "lng",
+            "note",
+            "inspector_name",
+            "created_at",
+            "version",
+            "deadline",
+        ]
         read_only_fields = ["inspector_name"]
 
     def get_fields(self):
@@ -367,21 +448,12 @@ class InspectionSerializer(serializers.ModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        user = self.context["request"].user
-        with transaction.atomic():
-            inspection = Inspection.objects.create(inspector=user, inspector_name=str(user)[:150], **validated_data)
-            well = inspection.well
-            if inspection.result == InspectionResult.IN_USE and well.status == Status.ACCEPTED:
-                reason = inspection.note or gettext("Found in use at the inspection of %(date)s.") % {
-                    "date": inspection.inspected_on.isoformat()
-                }
-                perform(
-                    well,
-                    Action.REACTIVATE,
-                    actor=user,
-                    data={"reason": reason[:500], "inspection": inspection.pk},
-                )
-        return inspection
+        well = validated_data.pop("well")
+        version = validated_data.pop("version", None)
+        deadline = validated_data.pop("deadline", None)
+        return record_inspection(
+            well, actor=self.context["request"].user, values=validated_data, version=version, deadline=deadline
+        )
 
 
 class CountsSerializer(serializers.Serializer):

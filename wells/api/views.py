@@ -4,7 +4,6 @@ the workflow changes states, and :mod:`wells.api.exceptions` turns its
 refusals into 400/403/404/409."""
 
 import logging
-from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
@@ -22,10 +21,11 @@ from rest_framework.response import Response
 
 from accounts.choices import BUREAU_ROLES, Role
 from wells.api.figures import FilteredFiguresMixin
-from wells.api.pagination import KeysetPagination
+from wells.api.pagination import HistoryPagination, KeysetPagination
 from wells.api.schema import ErrorSerializer, LedgerAutoSchema
 from wells.api.serializers import (
     WELL_LIST_COLUMNS,
+    ArchiveSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
     CampaignSerializer,
@@ -35,12 +35,15 @@ from wells.api.serializers import (
     TransitionSerializer,
     WellDetailSerializer,
     WellEventSerializer,
+    WellHistorySerializer,
     WellSerializer,
     WellUpdateSerializer,
     well_list_rows,
 )
+from wells.changes import archive_well, restore_well
 from wells.choices import ACTION_ROLES
-from wells.filtersets import InspectionFilterSet, WellFilterSet
+from wells.filtersets import InspectionFilterSet, WellFilterSet, ledger_wells
+from wells.history import well_history
 from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
 from wells.uploads import attachment_response, store_attachment
 from wells.workflow import perform
@@ -49,9 +52,6 @@ logger = logging.getLogger(__name__)
 
 # The roles that may take at least one action; the workflow decides which.
 ACTING_ROLES = frozenset().union(*ACTION_ROLES.values())
-
-# What a township officer may change on a well of their own (DESIGN §5).
-OFFICER_FIELDS = frozenset({"supply_connected_on", "responsible_person", "lat", "lng", "note"})
 
 
 class RoleMayWrite(permissions.BasePermission):
@@ -129,10 +129,18 @@ class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         "partial_update": BUREAU_ROLES | {Role.TOWNSHIP_OFFICER},
         "transitions": ACTING_ROLES,
         "attachments": ACTING_ROLES | {Role.UNIT_MEMBER},
+        "archive": BUREAU_ROLES,
+        "restore": BUREAU_ROLES,
     }
 
     def get_queryset(self):
-        wells = Well.objects.visible_to(self.request.user).select_related("township", "responsible_unit")
+        if self.action == "list":
+            wells = ledger_wells(self.request.user, self.request.query_params)
+        else:
+            # A well's own address reaches it in the archive too (bureau
+            # roles): to read it, its history, and to restore it.
+            wells = Well.objects.visible_to(self.request.user, archived=None)
+        wells = wells.select_related("township", "responsible_unit")
         return with_history(wells) if self.action == "retrieve" else wells
 
     def get_serializer_class(self):
@@ -182,25 +190,15 @@ class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     @extend_schema(
         summary=gettext_lazy("Change a well's facts"),
         description=gettext_lazy(
-            "Bureau roles may change any fact; a township officer only supply_connected_on, "
-            "responsible_person, lat, lng and note of their own wells. Never status or version: "
-            "those change through transitions. Send the version you read to have a stale change refused (409)."
+            "Bureau roles may change any fact; a township officer only responsible_person, lat, lng and "
+            "note of their own wells. Never the lifecycle (status, version, …: transitions), the replacement "
+            "supply (its task) or the archive (archive/restore). Send the version you read to have a stale "
+            "change refused (409). Each change is one record of the well's history."
         ),
         responses={200: WellDetailSerializer, **CONFLICT},
     )
     def partial_update(self, request, *args, **kwargs):
         well = self.get_object()
-        if request.user.role == Role.TOWNSHIP_OFFICER and isinstance(request.data, Mapping):
-            serializer_fields = set(WellUpdateSerializer().fields)
-            beyond = sorted((set(request.data) & serializer_fields) - OFFICER_FIELDS - {"version"})
-            if beyond:
-                raise PermissionDenied(
-                    _(
-                        "A township officer may change only the replacement supply date, the responsible person, "
-                        "the location and the note; not: %(fields)s."
-                    )
-                    % {"fields": ", ".join(beyond)}
-                )
         serializer = WellUpdateSerializer(well, data=request.data, partial=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return self.detail_response(serializer.save())
@@ -229,12 +227,55 @@ class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         )
         return self.detail_response(well)
 
-    @extend_schema(summary=gettext_lazy("The well's history"), responses=WellEventSerializer(many=True))
+    @extend_schema(summary=gettext_lazy("The well's lifecycle events"), responses=WellEventSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
     def events(self, request, code=None):
         well = self.get_object()
         events = well.events.order_by("pk")
         return Response(WellEventSerializer(events, many=True).data)
+
+    @extend_schema(
+        summary=gettext_lazy("The well's history"),
+        description=gettext_lazy(
+            "Every change to the well, newest first: actions, facts, inspections, the replacement supply, "
+            "archive and restore, import rows; each with who, when and {field: [before, after]}."
+        ),
+        responses=WellHistorySerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], pagination_class=HistoryPagination)
+    def history(self, request, code=None):
+        well = self.get_object()
+        page = self.paginate_queryset(well_history(well))
+        return self.get_paginated_response(WellHistorySerializer(page, many=True).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Archive a well (bureau roles)"),
+        description=gettext_lazy(
+            "The well leaves every list, figure, export, report and task list and refuses every change; "
+            "its open tasks are cancelled. Nothing is deleted."
+        ),
+        request=ArchiveSerializer,
+        responses={200: WellDetailSerializer, **CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def archive(self, request, code=None):
+        return self._archive_door(request, archive_well)
+
+    @extend_schema(
+        summary=gettext_lazy("Restore an archived well (bureau roles)"),
+        request=ArchiveSerializer,
+        responses={200: WellDetailSerializer, **CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def restore(self, request, code=None):
+        return self._archive_door(request, restore_well)
+
+    def _archive_door(self, request, door):
+        well = self.get_object()
+        serializer = ArchiveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        well = door(well, actor=request.user, **serializer.validated_data)
+        return self.detail_response(well)
 
     @extend_schema(
         methods=["GET"],
@@ -356,7 +397,7 @@ class SummaryView(FilteredFiguresMixin, GenericAPIView):
     schema = SummarySchema()
 
     def get_queryset(self):
-        return Well.objects.visible_to(self.request.user)
+        return ledger_wells(self.request.user, self.request.query_params)
 
     @extend_schema(summary=gettext_lazy("Completion summary"), responses={200: SummarySerializer})
     def get(self, request):

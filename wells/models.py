@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Count, Exists, Func, OuterRef, Sum, Value
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
@@ -374,7 +375,25 @@ class WellTally(models.Model):
         return f"{self.campaign_id} {self.responsible_unit_id} {self.status} {self.deadline}: {self.wells}"
 
 
-class WellEvent(models.Model):
+class AppendOnly(models.Model):
+    """A record that is written once and never changed or deleted through
+    the ORM (the lifecycle's events, the wells' history)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(
+                _("%(record)s cannot be changed.") % {"record": capfirst(self._meta.verbose_name_plural)}
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("%(record)s cannot be deleted.") % {"record": capfirst(self._meta.verbose_name_plural)})
+
+
+class WellEvent(AppendOnly):
     """One successful lifecycle action on a well. Written by the workflow in
     the same transaction as the change; never updated or deleted. The actor's
     name is copied so the record survives the user's deletion."""
@@ -403,16 +422,8 @@ class WellEvent(models.Model):
     def __str__(self):
         return f"{self.well_id} {self.get_action_display()}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("Well events cannot be changed."))
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Well events cannot be deleted."))
-
-
-class WellChange(models.Model):
+class WellChange(AppendOnly):
     """One change to a well, of any kind (DESIGN §3 "One door for every
     change"): a lifecycle action, its facts, an inspection, the replacement
     supply, archiving or restoring, an import row. Written by the door that
@@ -444,14 +455,6 @@ class WellChange(models.Model):
 
     def __str__(self):
         return f"{self.well_id} {self.get_kind_display()} v{self.version}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("Well history cannot be changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Well history cannot be deleted."))
 
 
 def _attachment_path(instance, filename):

@@ -236,3 +236,21 @@ def test_a_well_added_after_the_demo_gets_a_fresh_id(demo):
         category=Category.UNLICENSED,
     )
     assert well.pk > 36
+
+
+def test_the_demo_refuses_to_load_over_a_ledger_of_other_wells(db):
+    """The fixtures name rows by primary key: loaded into a bureau's real
+    ledger they would overwrite campaign 1 and wells 1–36."""
+    from django.core.management.base import CommandError
+
+    from tests.factories import WellFactory
+
+    real = WellFactory(code="REAL-0001", owner_name="真实取水户")
+
+    with pytest.raises(CommandError, match="already holds a ledger"):
+        call_command("load_demo", stdout=StringIO())
+
+    real.refresh_from_db()
+    assert (real.code, real.owner_name) == ("REAL-0001", "真实取水户")
+    assert Well.objects.count() == 1
+    assert not Campaign.objects.filter(notice_no="昌市政办发〔2022〕7号").exists()

@@ -1,5 +1,5 @@
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from tasks.services import generate_tasks
@@ -16,9 +16,17 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="Load again over the existing demo rows.")
 
     def handle(self, *args, force=False, **options):
-        if Campaign.objects.filter(notice_no=DEMO_NOTICE).exists() and not force:
+        loaded = Campaign.objects.filter(notice_no=DEMO_NOTICE).exists()
+        if loaded and not force:
             self.stdout.write("The Changji 2022 demo data is already loaded.")
             return
+        if not loaded and (Campaign.objects.exists() or Well.objects.exists()):
+            # The fixtures name their rows by primary key: loaded into a
+            # ledger that holds other data they would overwrite it.
+            raise CommandError(
+                "This database already holds a ledger without the demo: the demo data would overwrite its "
+                "campaigns and wells. Load the demo into an empty database."
+            )
         with transaction.atomic():
             call_command("loaddata", *DEMO_FIXTURES, verbosity=0)
             campaign = Campaign.objects.get(notice_no=DEMO_NOTICE)

@@ -1,16 +1,17 @@
-"""Users and units in the admin. Only a bureau administrator holds the user
-permissions (accounts/apps.py ROLE_PERMISSIONS), and even they cannot hand
-out superuser status or single permissions: a person's rights come from
-their one role group."""
+"""Users, units and API tokens in the admin. Only a bureau administrator
+holds the user and token permissions (accounts/apps.py ROLE_PERMISSIONS),
+and even they cannot hand out superuser status or single permissions: a
+person's rights come from their one role group."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken
 
 from accounts.choices import Role
-from accounts.models import Unit, User
+from accounts.models import ApiToken, Unit, User
 from wellclosure.history import HistoryAdminMixin
 
 _ONE_ROLE_HELP = _("The user's role. Choose one: a user with several roles is treated as the most powerful of them.")
@@ -106,3 +107,39 @@ class UserAdmin(HistoryAdminMixin, DjangoUserAdmin):
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
+
+
+# knox registers its own token admin, which shows digests and adds tokens;
+# tokens are listed here instead, as ApiToken.
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Everyone's API tokens, for a bureau administrator (the only role
+    with its permissions, accounts/apps.py): each by its user, the start of
+    its key, when it was issued and when it expires. Ending one is deleting
+    it; nobody adds or edits one here (a token is issued by signing in)."""
+
+    list_display = ("user", "short_id", "created", "expiry")
+    list_select_related = ("user",)
+    list_filter = ("created", "expiry")
+    search_fields = ("user__username", "user__display_name", "token_key")
+    fields = ("user", "short_id", "created", "expiry")
+    readonly_fields = fields
+    ordering = ("-created",)
+
+    @admin.display(description=_("identifier"))
+    def short_id(self, obj):
+        return f"{obj.short_id}…"
+
+    def get_search_results(self, request, queryset, search_term):
+        # PostgreSQL cannot compare text holding NUL.
+        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

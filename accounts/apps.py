@@ -1,10 +1,22 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_migrate, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 # The permissions of this app's models that each role holds.
 ROLE_PERMISSIONS = {
-    "bureau_admin": ["view_user", "add_user", "change_user", "view_unit", "add_unit", "change_unit"],
+    # API tokens: a bureau administrator sees everyone's and ends any by
+    # deleting it (accounts.admin.ApiTokenAdmin); the others see and end
+    # only their own, on the password page.
+    "bureau_admin": [
+        "view_user",
+        "add_user",
+        "change_user",
+        "view_unit",
+        "add_unit",
+        "change_unit",
+        "view_apitoken",
+        "delete_apitoken",
+    ],
     "bureau_staff": ["view_unit"],
     "township_officer": [],
     "unit_member": [],
@@ -33,3 +45,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(grant_role_permissions, sender=self)
+        # A password change, deactivation or role change ends the user's
+        # API tokens.
+        from accounts import tokens
+        from accounts.models import User
+
+        pre_save.connect(tokens.remember_guarded_changes, sender=User, dispatch_uid="tokens-remember")
+        post_save.connect(tokens.end_tokens_after_guarded_change, sender=User, dispatch_uid="tokens-end")
+        m2m_changed.connect(
+            tokens.end_tokens_on_role_change, sender=User.groups.through, dispatch_uid="tokens-end-on-role"
+        )

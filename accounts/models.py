@@ -3,9 +3,11 @@ from functools import cached_property
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken
 
 from accounts.choices import BUREAU_ROLES, SEE_ALL_ROLES, Role, UnitKind
 from wellclosure.history import tracked
+from wellclosure.validators import no_control_characters
 
 
 class UnitManager(models.Manager):
@@ -18,10 +20,10 @@ class Unit(models.Model):
     """An organisation that owns part of the work: the bureau, a township or
     street government, or a member unit of the campaign's leading group."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    name = models.CharField(_("name"), max_length=100, unique=True, validators=[no_control_characters])
+    short_name = models.CharField(_("short name"), max_length=50, blank=True, validators=[no_control_characters])
     kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
-    duties = models.TextField(_("duties"), blank=True)
+    duties = models.TextField(_("duties"), blank=True, validators=[no_control_characters])
 
     objects = UnitManager()
 
@@ -51,7 +53,11 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
     )
-    display_name = models.CharField(_("display name"), max_length=50, blank=True)
+    display_name = models.CharField(_("display name"), max_length=50, blank=True, validators=[no_control_characters])
+    # AbstractUser's, with the check every text of the ledger has: a user's
+    # name is copied onto every record they make.
+    first_name = models.CharField(_("first name"), max_length=150, blank=True, validators=[no_control_characters])
+    last_name = models.CharField(_("last name"), max_length=150, blank=True, validators=[no_control_characters])
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
@@ -69,6 +75,23 @@ class User(AbstractUser):
         if self.is_superuser or not self.is_active:
             return self._role_among(())
         return self._role_among(set(self.groups.values_list("name", flat=True)))
+
+    def check_password(self, raw_password):
+        # A right password may be saved again under a stronger hash (Django
+        # upgrading its hasher): the same password, so the user's API
+        # tokens stay (accounts.tokens ends them on a real change).
+        self._rehashing_password = True
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self._rehashing_password = False
+
+    async def acheck_password(self, raw_password):
+        self._rehashing_password = True
+        try:
+            return await super().acheck_password(raw_password)
+        finally:
+            self._rehashing_password = False
 
     def remember_groups(self, group_names):
         """Take the role from the names of the user's groups, read along with
@@ -89,3 +112,24 @@ class User(AbstractUser):
     @property
     def sees_everything(self):
         return self.role in SEE_ALL_ROLES
+
+
+class ApiToken(AuthToken):
+    """An API token (django-rest-knox's ``AuthToken``) as the admin shows it:
+    by its user and the start of its key, never the token itself, which is
+    stored only as a digest. A bureau administrator ends one by deleting
+    it; nobody adds or changes one there (accounts.tokens issues them)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.user} · {self.short_id}"
+
+    @property
+    def short_id(self):
+        """The few characters a person recognises a token by: the start of
+        knox's ``token_key`` (itself the token's first 15 characters)."""
+        return self.token_key[:8]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from accounts import views
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password-change"),
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password-change-done"),
+    # A token by its token_key (knox: the token's first 15 characters).
+    re_path(r"^password/tokens/(?P<key>[0-9A-Za-z_-]{1,25})/end/$", views.end_token, name="token-end"),
 ]

@@ -1,14 +1,21 @@
-"""Signing in and out and changing one's password, with Django's own views
-on the site's templates. After signing in, ``LOGIN_REDIRECT_URL`` (the
-site's root) sends each role to its home page."""
+"""Signing in and out, changing one's password and ending one's API tokens,
+with Django's own views on the site's templates. After signing in,
+``LOGIN_REDIRECT_URL`` (the site's root) sends each role to its home page."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from accounts.models import ApiToken
+from accounts.tokens import live_tokens
 
 
 class LoginView(auth_views.LoginView):
@@ -21,25 +28,30 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """The password form, and below it the user's own API tokens (each by
+    the start of its key, when it was issued and when it expires), each
+    with a button that ends it. A new password ends them all."""
+
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password-change-done")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "api_tokens": live_tokens(self.request.user)}
+
+
+@login_required
+@require_POST
+def end_token(request, key):
+    """End one of the signed-in user's own API tokens; another person's, or
+    none, is a 404."""
+    token = get_object_or_404(ApiToken, user=request.user, token_key=key)
+    token.delete()
+    messages.success(request, _("The API token %(token)s… is ended.") % {"token": token.short_id})
+    return redirect("accounts:password-change")
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "accounts/password_change_done.html"
-
-
-def client_address(request):
-    """The address a sign-in attempt came from, for the lockout: behind the
-    bureau's reverse proxy the last address of X-Forwarded-For (the one the
-    proxy itself appended; those before it the client may have forged),
-    otherwise the connection's own."""
-    request = getattr(request, "_request", request)  # a DRF request wraps Django's
-    if settings.BEHIND_PROXY:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if forwarded:
-            return forwarded[-1]
-    return request.META.get("REMOTE_ADDR")
 
 
 def lockout_message():

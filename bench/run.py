@@ -633,7 +633,7 @@ def child_setup(args):
     from django.db.models import Count
     from django.urls import NoReverseMatch, reverse
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from accounts.choices import Role
     from accounts.models import Unit, User
@@ -693,7 +693,9 @@ def child_setup(args):
     dated = [day for day in deadlines if day]
     return {
         "tokens": {
-            name: Token.objects.get_or_create(user=user)[0].key
+            # A new knox token per run (AuthToken.create returns the
+            # instance and the key, which only exists here).
+            name: AuthToken.objects.create(user=user)[1]
             for name, user in [("staff", staff), ("officer", officer)]
         },
         "sessions": {"leader": session(leader), "admin": session(admin)},

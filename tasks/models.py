@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -8,7 +9,8 @@ from accounts.choices import Role
 from accounts.models import Unit
 from tasks.choices import NotificationKind, PublicityKind, Step, TaskStatus
 from wellclosure.history import tracked
-from wells.models import Attachment, Campaign, Township, Well, WellEvent
+from wellclosure.validators import date_in_range, no_control_characters
+from wells.models import CHINA_LAT, CHINA_LNG, Attachment, Campaign, Township, Well, WellEvent
 
 
 class CampaignSettings(models.Model):
@@ -45,7 +47,7 @@ class Duty(models.Model):
         default=0,
         help_text=_("The task falls due this many days before the well's deadline."),
     )
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, validators=[no_control_characters])
 
     class Meta:
         verbose_name = _("duty")
@@ -166,8 +168,8 @@ class PublicityRecord(models.Model):
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="publicity")
     kind = models.CharField(_("kind"), max_length=20, choices=PublicityKind.choices)
     count = models.PositiveIntegerField(_("count"))
-    held_on = models.DateField(_("date"))
-    note = models.TextField(_("note"), blank=True)
+    held_on = models.DateField(_("date"), validators=[date_in_range])
+    note = models.TextField(_("note"), blank=True, validators=[no_control_characters])
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -185,8 +187,8 @@ class MonitoringWell(models.Model):
     """A groundwater monitoring well whose level readings show the effect of
     the closures."""
 
-    code = models.CharField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[no_control_characters])
+    name = models.CharField(_("name"), max_length=100, validators=[no_control_characters])
     township = models.ForeignKey(
         Township,
         verbose_name=_("township or street"),
@@ -195,8 +197,22 @@ class MonitoringWell(models.Model):
         blank=True,
         related_name="+",
     )
-    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
-    lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lat = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CHINA_LAT[0]), MaxValueValidator(CHINA_LAT[1])],
+    )
+    lng = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CHINA_LNG[0]), MaxValueValidator(CHINA_LNG[1])],
+    )
 
     class Meta:
         verbose_name = _("monitoring well")
@@ -214,7 +230,7 @@ class GroundwaterReading(models.Model):
     monitoring_well = models.ForeignKey(
         MonitoringWell, verbose_name=_("monitoring well"), on_delete=models.CASCADE, related_name="readings"
     )
-    measured_on = models.DateField(_("measured on"))
+    measured_on = models.DateField(_("measured on"), validators=[date_in_range])
     depth_to_water_m = models.DecimalField(_("depth to water (m)"), max_digits=7, decimal_places=2)
 
     class Meta:

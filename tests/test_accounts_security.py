@@ -12,9 +12,11 @@ import datetime
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+from knox.crypto import hash_token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from tests.tokens import token_for
 from wells.choices import Action
 from wells.workflow import perform
 
@@ -110,7 +112,7 @@ def test_the_token_endpoint_is_locked_after_five_failures_with_a_json_reason(off
     locked = ask_token(officer.username, PASSWORD)
     assert locked.status_code == 429
     assert "Too many failed sign-in attempts" in locked.json()["detail"]
-    assert not Token.objects.filter(user=officer).exists()
+    assert not AuthToken.objects.filter(user=officer).exists()
 
 
 def test_the_token_endpoint_opens_again_after_thirty_minutes(officer, clock):
@@ -121,7 +123,7 @@ def test_the_token_endpoint_opens_again_after_thirty_minutes(officer, clock):
     response = ask_token(officer.username, PASSWORD)
 
     assert response.status_code == 200
-    assert response.json()["token"] == Token.objects.get(user=officer).key
+    assert AuthToken.objects.get(user=officer).digest == hash_token(response.json()["token"])
 
 
 def test_failures_on_the_login_page_also_lock_the_token_endpoint(client, officer):
@@ -209,7 +211,7 @@ def test_a_session_older_than_eight_hours_is_signed_out(client, officer, clock):
 def departed(officer, well, notice):
     """An officer who served a notice and then left: deactivated, not deleted."""
     perform(well, Action.NOTIFY, actor=officer, data=notice, version=well.version)
-    Token.objects.create(user=officer)
+    officer.api_token = token_for(officer)
     officer.is_active = False
     officer.save(update_fields=["is_active"])
     return officer
@@ -224,9 +226,11 @@ def test_a_deactivated_user_cannot_sign_in(client, departed):
 
 def test_a_deactivated_users_token_is_refused(departed):
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=departed).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {departed.api_token}")
 
     assert client.get(reverse("api:well-list")).status_code == 401
+    # Deactivation ended it: it is not there to come back with the person.
+    assert not AuthToken.objects.filter(user=departed).exists()
 
 
 def test_a_deactivated_users_open_session_ends(client, officer, well):

@@ -23,10 +23,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import WellFactory
+from tests.tokens import token_for
 from wells import excel
 from wells.choices import Status
 from wells.models import WellEvent
@@ -44,7 +44,7 @@ NOTICE = {"action": "notify", "notice_no": "昌水通〔2023〕15号", "served_o
 
 def client_for(user):
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

@@ -18,7 +18,6 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -26,6 +25,7 @@ from tasks.choices import Step, TaskStatus
 from tasks.models import Task
 from tests.api.helpers import SHANGHAI
 from tests.factories import WellFactory
+from tests.tokens import token_for
 from wellclosure.history import acting_as, changes_of
 from wells import excel
 from wells.changes import change_facts
@@ -50,7 +50,7 @@ def client(client):
 def api_as(user):
     """A client sending ``user``'s token, as a script would."""
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

@@ -14,13 +14,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tasks.choices import Step
 from tasks.filtersets import TaskFilterSet
 from tasks.models import MonitoringWell, Task
 from tests.api.helpers import png_bytes
+from tests.tokens import token_for
 from wells.api.serializers import TransitionSerializer, WellSerializer, WellUpdateSerializer
 from wells.choices import Action, AttachmentKind
 from wells.filtersets import InspectionFilterSet, WellFilterSet
@@ -38,7 +38,7 @@ HOSTILE = {"nul": NUL, "long": LONG}
 def api():
     def client_for(user):
         client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
         return client
 
     return client_for

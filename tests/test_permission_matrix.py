@@ -40,14 +40,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import close_old_connections, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from rest_framework.authtoken.models import Token, TokenProxy
 from rest_framework.test import APIClient
 
 from accounts.choices import Role
+from accounts.models import ApiToken
 from tasks.choices import NotificationKind, PublicityKind, Step
 from tasks.models import CampaignSettings, Duty, MonitoringWell, Notification, PublicityRecord, Task
 from tests.api.helpers import png_bytes
 from tests.factories import UserFactory
+from tests.tokens import token_for
 from wells.choices import Action, AttachmentKind, InspectionResult, Status
 from wells.models import Inspection, Phase, WellEvent
 from wells.uploads import store_attachment
@@ -91,6 +92,7 @@ class World:
     inspections: dict
     events: dict
     notifications: dict
+    tokens: dict
     campaign: object
     phase: object
     unit: object
@@ -153,6 +155,8 @@ def world(admin_user, staff, officer, member, leader, well, other_well, campaign
             message="到期提醒",
             sent_on=datetime.date(2023, 6, 15),
         )
+    # Each person's own API token, and a stranger's (out of everyone's scope).
+    tokens = {role: ApiToken.objects.create(user=user)[0] for role, user in [*users.items(), ("stranger", stranger)]}
     phase = Phase.objects.create(campaign=campaign, order=1, name="体系建立", deadline=datetime.date(2022, 4, 30))
     monitoring_well = MonitoringWell.objects.create(code="JC-1", name="监测井1", township=zhongshan)
     lockout = {"username": "stranger", "ip_address": "10.0.0.9", "user_agent": "test", "path_info": "/accounts/login/"}
@@ -163,8 +167,8 @@ def world(admin_user, staff, officer, member, leader, well, other_well, campaign
         ),
         "axes.accesslog": AccessLog.objects.create(**lockout),
         "axes.accessfailurelog": AccessFailureLog.objects.create(**lockout),
-        # The token admin names a token by its user.
-        "authtoken.tokenproxy": TokenProxy.objects.get(key=Token.objects.create(user=stranger).key),
+        # The token admin names a token by its user and the start of its key.
+        "accounts.apitoken": tokens["stranger"],
         "accounts.unit": grid_unit,
         "accounts.user": member,
         "wells.township": zhongshan,
@@ -184,6 +188,7 @@ def world(admin_user, staff, officer, member, leader, well, other_well, campaign
         inspections=inspections,
         events=events,
         notifications=notifications,
+        tokens=tokens,
         campaign=campaign,
         phase=phase,
         unit=grid_unit,
@@ -440,6 +445,17 @@ MATRIX = {
         page("accounts:password-change"), {"GET": PAGE, "POST": PAGE}, body=empty, api=False
     ),
     "accounts:password-change-done": Entry(page("accounts:password-change-done"), {"GET": PAGE}, api=False),
+    # Everyone ends their own API tokens on the password page; another
+    # person's token is not found.
+    "accounts:token-end": Entry(
+        lambda w, s, r: reverse(
+            "accounts:token-end", args=[w.tokens[r if s == "in" and r in w.users else "stranger"].token_key]
+        ),
+        {"POST": R(*[scoped(302, 404)] * 5, 302)},
+        body=empty,
+        api=False,
+        scoped=True,
+    ),
     "tasks:mine": Entry(page("tasks:mine"), {"GET": PAGE}, api=False),
     "tasks:overview": Entry(page("tasks:overview"), {"GET": R(200, 200, 403, 403, 200, 302)}, api=False),
     "tasks:notifications": Entry(
@@ -501,6 +517,9 @@ MATRIX = {
     "wells:import-confirm": Entry(
         page("wells:import-confirm"), {"POST": R(302, 302, 403, 403, 403, 302)}, body=empty, api=False
     ),
+    "wells:import-cancel": Entry(
+        page("wells:import-cancel"), {"POST": R(302, 302, 403, 403, 403, 302)}, body=empty, api=False
+    ),
     "wells:import-errors": Entry(page("wells:import-errors"), {"GET": R(404, 404, 403, 403, 403, 302)}, api=False),
 }
 
@@ -516,7 +535,8 @@ ADMIN_PERMISSIONS = {
     "axes.accessattempt": ("vd", "", "", "", ""),
     "axes.accesslog": ("v", "", "", "", ""),
     "axes.accessfailurelog": ("v", "", "", "", ""),
-    "authtoken.tokenproxy": ("", "", "", "", ""),
+    # API tokens: a bureau administrator ends anyone's by deleting it.
+    "accounts.apitoken": ("vd", "", "", "", ""),
     "accounts.unit": ("vac", "v", "", "", "v"),
     "accounts.user": ("vac", "", "", "", ""),
     # Wells are archived, never deleted.
@@ -778,8 +798,7 @@ def _client(entry, user):
     if entry.api:
         client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
         if user is not None:
-            token, _created = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
         return client
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     if user is not None:

@@ -15,11 +15,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import ExifTags, Image
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.api.helpers import SHANGHAI, png_bytes
 from tests.factories import WellFactory
+from tests.tokens import token_for
 from wells.choices import Status
 from wells.models import Attachment
 from wells.photos import distance_m, read_photo_facts
@@ -73,7 +73,7 @@ def upload(content, name="封井.jpg"):
 def api():
     def client_for(user):
         client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
         return client
 
     return client_for

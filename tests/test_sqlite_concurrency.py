@@ -21,13 +21,13 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.choices import Role, UnitKind
 from tests.factories import CampaignFactory, TownshipFactory, UnitFactory, UserFactory, WellFactory
 from tests.test_concurrency import NOTICE, in_threads
 from tests.test_production_settings import manage, settings_under
+from tests.tokens import token_for
 from wells.choices import Status
 from wells.models import WellEvent
 
@@ -61,7 +61,7 @@ def client_for(user):
     """A token client that answers a server error with its 500 (and the
     exception in ``exc_info``) rather than raising it in its thread."""
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en", raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

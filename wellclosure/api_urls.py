@@ -26,8 +26,14 @@ urlpatterns = [
     path("", include("tasks.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Its script is served from its own address (?script), not inline: the
-    # site's Content-Security-Policy runs no inline script.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # site's Content-Security-Policy runs no inline script. GET only: the
+    # page renders through a template, which REST framework's OPTIONS
+    # answer has none of (it was a 500).
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", http_method_names=["get", "head"]),
+        name="docs",
+    ),
     # Last, and only for paths ending in a slash, so that Django's
     # APPEND_SLASH still redirects /api/v1/wells to /api/v1/wells/.
     re_path(r"^.*/$", not_found),

@@ -33,14 +33,19 @@ def env_bool(name, default):
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no).")
 
 
-def env_int(name, default):
+def env_int(name, default, minimum=None):
+    """An integer; with ``minimum``, one below it stops the start as well
+    (``API_TOKEN_DAYS=0`` must not mean tokens that never expire)."""
     value = os.environ.get(name)
     if value is None:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={value!r} is below {minimum}.")
+    return number
 
 
 def env_list(name, default):
@@ -48,6 +53,25 @@ def env_list(name, default):
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_replaced(name, instead):
+    """Stop the start when a setting that no longer exists is still set, so
+    that a deployment learns what replaced it instead of silently losing it."""
+    if name in os.environ:
+        raise ImproperlyConfigured(f"{name} is no longer read: {instead}")
+
+
+def env_networks(name, default):
+    """A comma-separated list of IP addresses or networks
+    (``127.0.0.1, 10.0.0.0/8``) as ``ipaddress`` networks."""
+    import ipaddress
+
+    items = env_list(name, default)
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in items]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={','.join(items)!r} is not a list of IP addresses or networks.") from None
 
 
 def database_from_url(url):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from wellclosure.env import database_from_url, env_bool, env_int, env_list, env_str
+from wellclosure.env import database_from_url, env_bool, env_int, env_list, env_networks, env_replaced, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,9 @@ INSTALLED_APPS = [
     # index expressions; on SQLite it registers lookups nothing uses.
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens (django-rest-knox): hashed at rest, expiring, one per
+    # sign-in. Before accounts, whose admin replaces knox's.
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -49,7 +51,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A body over MAX_REQUEST_BODY_BYTES is refused (413) before it is read.
+    "wellclosure.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control: no-store on everything but the static files, which
+    # WhiteNoise (above) answers with their long cache.
+    "wellclosure.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,8 +140,22 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # served by a view that checks the caller's scope.
 ATTACHMENT_ROOT = Path(env_str("ATTACHMENT_ROOT", str(BASE_DIR / "var" / "attachments")))
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# The most pixels (width × height) an uploaded image may have: Pillow's
+# decompression-bomb limit (wells.uploads.bound_image_pixels). A phone's
+# photo has 12 million by default; a few KB of PNG can claim billions.
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
 # The largest inventory workbook (.xlsx) an import takes.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+# An uploaded workbook is read in a child process that may take this many
+# seconds (wall clock and CPU) before it is refused (wells/excel/workbook.py).
+IMPORT_READ_SECONDS = env_int("IMPORT_READ_SECONDS", 5)
+# The largest request body, in MiB, refused with 413 before it is read
+# (wellclosure.middleware): by default 5 MiB above the largest upload, for
+# the form around it. The reverse proxy's own limit (nginx's
+# client_max_body_size) should be the same.
+MAX_REQUEST_BODY_BYTES = (
+    env_int("MAX_REQUEST_BODY_MB", -(-max(ATTACHMENT_MAX_BYTES, IMPORT_MAX_BYTES) // 2**20) + 5, minimum=1) * 2**20
+)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -169,7 +190,16 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+# The reverse proxies in front of gunicorn (docs/security.md, "Behind a
+# reverse proxy"): how many there are (0: clients reach gunicorn directly,
+# and no forwarded header is believed) and the addresses the nearest one
+# connects from. Their X-Forwarded-For gives the sign-in lockout its client
+# address (accounts.backends.client_address); their X-Forwarded-Proto says
+# whether the client used HTTPS.
+env_replaced("BEHIND_PROXY", "set TRUSTED_PROXY_COUNT=1 behind one reverse proxy (0 without one) instead.")
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+TRUSTED_PROXY_ADDRESSES = env_networks("TRUSTED_PROXY_ADDRESSES", ["127.0.0.1", "::1"])
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 
 LOGGING = {
     "version": 1,
@@ -199,6 +229,18 @@ REST_FRAMEWORK = {
     # Coordinates and depths are numbers in JSON, not strings.
     "COERCE_DECIMAL_TO_STRING": False,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# API tokens (django-rest-knox; docs/security.md): one per sign-in, stored
+# only as a SHA-512 digest, valid for API_TOKEN_DAYS days from the sign-in
+# (not renewed by use), at most API_TOKEN_LIMIT live ones per user. A
+# password change, deactivation or role change ends them all
+# (accounts.tokens).
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=env_int("API_TOKEN_DAYS", 30, minimum=1)),
+    "TOKEN_LIMIT_PER_USER": env_int("API_TOKEN_LIMIT", 10, minimum=1),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -242,10 +284,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_USERNAME_CALLABLE = "accounts.views.attempted_username"
-# The client's address: behind the bureau's reverse proxy (BEHIND_PROXY),
-# the one the proxy appended to X-Forwarded-For.
-AXES_CLIENT_IP_CALLABLE = "accounts.views.client_address"
-BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+# The client's address: the connection's own, or behind TRUSTED_PROXY_COUNT
+# proxies the one the outermost proxy saw (never an entry the client wrote).
+AXES_CLIENT_IP_CALLABLE = "accounts.backends.client_address"
 AXES_VERBOSE = False
 
 # A session ends after a working day, and when the browser closes.

@@ -66,6 +66,10 @@ class WellsConfig(AppConfig):
     def ready(self):
         post_migrate.connect(grant_role_permissions, sender=self)
         post_migrate.connect(clear_tally_of_an_empty_ledger, sender=self)
+        # An image over IMAGE_MAX_PIXELS is an error wherever Pillow opens it.
+        from wells.uploads import bound_image_pixels
+
+        bound_image_pixels()
         # A seal's photos are checked against its date once linked to it.
         from wells.photos import check_sealing_photos
         from wells.workflow import extend

@@ -24,11 +24,13 @@ not import them (DESIGN §2). Every hook runs in the change's transaction.
 import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import BUREAU_ROLES, Role
+from wellclosure.validators import check_text
 from wells.choices import Action, Category, ChangeKind, InspectionResult, Status
 from wells.models import Attachment, Inspection, Well, WellChange, WellEvent
 
@@ -161,10 +163,22 @@ def differences(before, well):
     return {name: [jsonable(before[name]), jsonable(after[name])] for name in after if before[name] != after[name]}
 
 
+def read_note(value, *, field="note", label=None):
+    """A change's note (or reason) as its records keep it: text without
+    control characters (wellclosure.validators), refused on ``field``."""
+    note = "" if value is None else str(value)
+    try:
+        check_text(note, label or _("note"))
+    except ValidationError as error:
+        raise WorkflowError(error.messages[0], field=field) from None
+    return note
+
+
 def save_and_record(well, changes, *, actor, kind, note="", event=None, extra=None):
     """Steps 3 and 4: bump the locked ``well``'s version, save the fields
     that ``changes`` names, and write the history record (``extra`` adds to
     the record's changes what is not a field of the well)."""
+    note = read_note(note)
     attnames = [Well._meta.get_field(name).attname for name in changes]
     well.version += 1
     well.save(update_fields=[*attnames, "version", "updated_at"])
@@ -244,6 +258,20 @@ def _validate(well, names):
         well.validate_unique(exclude=others)
 
 
+def category_refusal(well, category_before):
+    """Why ``well``'s category may not become what it now says, or None.
+    Retaining a well is the lifecycle's (the retain action, with its reason
+    and review date; release to take it back): a category changed to or from
+    保留 by itself would leave a well to close counted as retained, or the
+    other way round."""
+    retained_now, retained_before = well.category == Category.RETAINED, category_before == Category.RETAINED
+    if retained_now == retained_before or (retained_now and well.status == Status.RETAINED):
+        return None
+    if retained_now:
+        return _("A well is retained by the retain action (with its reason and review date), not by its category.")
+    return _("This well is retained: release it (the release action) before giving it another category.")
+
+
 def change_facts(well, *, actor, values, version, note=""):
     """Change facts of ``well`` (never its lifecycle, supply or archive):
     ``values`` is ``{field name: new value}``. Bureau roles may change any
@@ -262,6 +290,9 @@ def change_facts(well, *, actor, values, version, note=""):
         changes = differences(before, locked)
         if not changes:
             return locked
+        refusal = category_refusal(locked, before["category"])
+        if refusal:
+            raise WorkflowError(refusal, field="category")
         _validate(locked, changes)
         save_and_record(locked, changes, actor=actor, kind=ChangeKind.FACTS, note=note)
         recheck_scope(locked, actor)
@@ -413,7 +444,7 @@ def record_supply(well, *, actor, connected_on, evidence, version, note=""):
 def _archive_door(well, *, actor, reason, version, archive):
     if getattr(actor, "role", None) not in BUREAU_ROLES:
         raise WorkflowError(_("Only the bureau archives and restores wells."), code=WorkflowError.FORBIDDEN)
-    reason = str(reason or "").strip()
+    reason = read_note(reason, field="reason", label=_("reason")).strip()
     if not reason:
         raise WorkflowError(_("Fill in the reason."), field="reason")
     with transaction.atomic():

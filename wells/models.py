@@ -7,7 +7,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Exists, Func, OuterRef, Sum, Value
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import Role
 from accounts.models import Unit
 from wellclosure.history import tracked
+from wellclosure.validators import clean_file_name, date_in_range, no_control_characters
 from wells.choices import (
     Action,
     AttachmentKind,
@@ -47,7 +48,7 @@ class Township(models.Model):
     """A township (乡镇) or street (街道) area: where a well lies."""
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
-    name = models.CharField(_("name"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=50, unique=True, validators=[no_control_characters])
     government = models.ForeignKey(
         Unit,
         verbose_name=_("government"),
@@ -75,10 +76,10 @@ class Township(models.Model):
 class Campaign(models.Model):
     """A closure campaign: one government plan with its notice and deadline."""
 
-    name = models.CharField(_("name"), max_length=200)
-    notice_no = models.CharField(_("notice number"), max_length=100, blank=True)
-    issued_on = models.DateField(_("issued on"), null=True, blank=True)
-    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    name = models.CharField(_("name"), max_length=200, validators=[no_control_characters])
+    notice_no = models.CharField(_("notice number"), max_length=100, blank=True, validators=[no_control_characters])
+    issued_on = models.DateField(_("issued on"), null=True, blank=True, validators=[date_in_range])
+    deadline = models.DateField(_("deadline"), null=True, blank=True, validators=[date_in_range])
     lead_unit = models.ForeignKey(
         Unit, verbose_name=_("lead unit"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -97,10 +98,10 @@ class Phase(models.Model):
 
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="phases")
     order = models.PositiveSmallIntegerField(_("order"))
-    name = models.CharField(_("name"), max_length=50)
-    deadline = models.DateField(_("deadline"))
-    description = models.TextField(_("description"), blank=True)
-    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    name = models.CharField(_("name"), max_length=50, validators=[no_control_characters])
+    deadline = models.DateField(_("deadline"), validators=[date_in_range])
+    description = models.TextField(_("description"), blank=True, validators=[no_control_characters])
+    completed_on = models.DateField(_("completed on"), null=True, blank=True, validators=[date_in_range])
 
     class Meta:
         verbose_name = _("phase")
@@ -171,8 +172,8 @@ class Well(models.Model):
     closure. ``status``, ``version`` and ``enforced`` change only through
     :func:`wells.workflow.perform`."""
 
-    code = models.CharField(_("well code"), max_length=40, unique=True)
-    owner_name = models.CharField(_("owner"), max_length=200)
+    code = models.CharField(_("well code"), max_length=40, unique=True, validators=[no_control_characters])
+    owner_name = models.CharField(_("owner"), max_length=200, validators=[no_control_characters])
     owner_kind = models.CharField(_("owner kind"), max_length=20, choices=OwnerKind.choices)
     township = models.ForeignKey(
         Township,
@@ -182,7 +183,9 @@ class Well(models.Model):
         blank=True,
         related_name="wells",
     )
-    village = models.CharField(_("village or community"), max_length=100, blank=True)
+    village = models.CharField(
+        _("village or community"), max_length=100, blank=True, validators=[no_control_characters]
+    )
     lat = models.DecimalField(
         _("latitude"),
         max_digits=9,
@@ -209,13 +212,19 @@ class Well(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("3000"))],
     )
-    license_no = models.CharField(_("abstraction licence number"), max_length=100, blank=True)
-    meter_no = models.CharField(_("electricity meter number"), max_length=100, blank=True)
+    license_no = models.CharField(
+        _("abstraction licence number"), max_length=100, blank=True, validators=[no_control_characters]
+    )
+    meter_no = models.CharField(
+        _("electricity meter number"), max_length=100, blank=True, validators=[no_control_characters]
+    )
     responsible_unit = models.ForeignKey(
         Unit, verbose_name=_("responsible unit"), on_delete=models.PROTECT, related_name="wells"
     )
-    responsible_person = models.CharField(_("responsible person"), max_length=100, blank=True)
-    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    responsible_person = models.CharField(
+        _("responsible person"), max_length=100, blank=True, validators=[no_control_characters]
+    )
+    deadline = models.DateField(_("deadline"), null=True, blank=True, validators=[date_in_range])
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="wells")
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.INVENTORIED)
@@ -223,12 +232,14 @@ class Well(models.Model):
     enforced = models.BooleanField(_("enforced closure"), default=False)
     comply_by = models.DateField(_("comply by"), null=True, blank=True)
     review_on = models.DateField(_("review on"), null=True, blank=True)
-    supply_connected_on = models.DateField(_("replacement supply connected on"), null=True, blank=True)
+    supply_connected_on = models.DateField(
+        _("replacement supply connected on"), null=True, blank=True, validators=[date_in_range]
+    )
     # The date of the well's last acceptance, set and reverted with it by the
     # workflow (the event keeps it too): the dashboard's progress curve
     # counts accepted wells by it without reading their events.
     accepted_on = models.DateField(_("last accepted on"), null=True, blank=True, editable=False)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, validators=[no_control_characters])
     # A well is never deleted, whatever was wrong with it: a bureau
     # administrator archives it (empty: not archived), and its record and
     # history stay.
@@ -474,7 +485,7 @@ class Attachment(models.Model):
     well = models.ForeignKey(Well, verbose_name=_("well"), on_delete=models.PROTECT, related_name="attachments")
     kind = models.CharField(_("kind"), max_length=20, choices=AttachmentKind.choices)
     file = models.FileField(_("file"), upload_to=_attachment_path, storage=_attachment_storage, max_length=200)
-    original_name = models.CharField(_("original name"), max_length=200)
+    original_name = models.CharField(_("original name"), max_length=200, validators=[no_control_characters])
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
@@ -510,9 +521,11 @@ class Attachment(models.Model):
         return self.original_name
 
     @classmethod
-    def store(cls, *, well, kind, upload, content_type, uploaded_by):
+    def store(cls, *, well, kind, upload, content_type, uploaded_by, **facts):
         """Save an upload that the caller has already checked, with its size
-        and checksum."""
+        and checksum, its name without control characters, and ``facts``
+        (what a photo's EXIF says). The row and the file are kept together or
+        not at all: when the row cannot be saved, the file is deleted."""
         digest = hashlib.sha256()
         for chunk in upload.chunks():
             digest.update(chunk)
@@ -520,14 +533,20 @@ class Attachment(models.Model):
         attachment = cls(
             well=well,
             kind=kind,
-            original_name=(upload.name or "upload")[-200:],
+            original_name=clean_file_name(upload.name)[-200:],
             content_type=content_type,
             size=upload.size,
             sha256=digest.hexdigest(),
             uploaded_by=uploaded_by,
+            **facts,
         )
         attachment.file.save(upload.name or "upload", upload, save=False)
-        attachment.save()
+        try:
+            with transaction.atomic():
+                attachment.save()
+        except BaseException:
+            attachment.file.delete(save=False)
+            raise
         return attachment
 
 
@@ -535,7 +554,7 @@ class Inspection(models.Model):
     """A visit to a well (巡查, 回头看) and what was found there."""
 
     well = models.ForeignKey(Well, verbose_name=_("well"), on_delete=models.PROTECT, related_name="inspections")
-    inspected_on = models.DateField(_("inspected on"))
+    inspected_on = models.DateField(_("inspected on"), validators=[date_in_range])
     inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("inspector"), on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -557,7 +576,7 @@ class Inspection(models.Model):
         blank=True,
         validators=[MinValueValidator(CHINA_LNG[0]), MaxValueValidator(CHINA_LNG[1])],
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, validators=[no_control_characters])
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

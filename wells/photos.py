@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image
 
+from wellclosure.validators import EARLIEST_DATE, LATEST_DATE
 from wells.choices import Action, AttachmentKind
 
 logger = logging.getLogger(__name__)
@@ -39,10 +40,12 @@ class PhotoFacts:
 def read_photo_facts(upload):
     """Read EXIF GPS position and DateTimeOriginal from an uploaded JPEG.
     A photo whose EXIF is missing, broken or hostile has no facts: reading
-    them never refuses an upload."""
+    them never refuses an upload. A value no camera could have meant (a
+    position off the globe, a moment outside the ledger's years) is
+    dropped with a logged warning, like any input that fails its check."""
     try:
         upload.seek(0)
-        with Image.open(upload) as image:
+        with Image.open(upload, formats=["JPEG"]) as image:
             exif = image.getexif()
             gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
             details = exif.get_ifd(ExifTags.IFD.Exif)
@@ -74,6 +77,7 @@ def _degrees(value, reference, *, limit):
     if reference in ("S", "W"):
         result = -result
     if abs(result) > limit:
+        logger.warning("EXIF GPS value %r %s dropped: beyond %d degrees", value, reference, limit)
         return None
     return Decimal(str(result)).quantize(_COORDINATE)
 
@@ -81,12 +85,18 @@ def _degrees(value, reference, *, limit):
 def _moment(value, offset):
     """EXIF "YYYY:MM:DD HH:MM:SS" as an aware datetime: in the offset the
     camera wrote, or else in the site's time zone (where the bureau's
-    phones are)."""
+    phones are). None when the photo does not say, and when it says a
+    moment outside the ledger's years: near the ends of Python's range
+    (9999-12-31 23:59:59 at -14:00) it cannot even be turned into UTC or
+    Shanghai time, and a stored one broke every page that showed it."""
     if not isinstance(value, str):
         return None
     try:
         moment = datetime.datetime.strptime(value.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
     except ValueError:
+        return None
+    if not EARLIEST_DATE <= moment.date() <= LATEST_DATE:
+        logger.warning("EXIF date %r dropped: outside %s to %s", value, EARLIEST_DATE, LATEST_DATE)
         return None
     if isinstance(offset, str):
         try:
@@ -131,19 +141,6 @@ def photo_warning(attachment, well, day=None):
 
 def _distance_text(metres):
     return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.0f} m"
-
-
-def record_photo_facts(attachment, upload, well):
-    """Read a stored JPEG's EXIF onto ``attachment`` and flag it if it was
-    taken far from ``well`` (the day is checked when the photo is linked to
-    what it documents)."""
-    if attachment.content_type != "image/jpeg":
-        return attachment
-    facts = read_photo_facts(upload)
-    attachment.exif_lat, attachment.exif_lng, attachment.exif_taken_at = facts.lat, facts.lng, facts.taken_at
-    attachment.warning = photo_warning(attachment, well)
-    attachment.save(update_fields=["exif_lat", "exif_lng", "exif_taken_at", "warning"])
-    return attachment
 
 
 def check_photos(attachments, well, day):

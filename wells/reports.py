@@ -5,7 +5,10 @@ its history.
 
 The documents are Chinese government paperwork whatever language the site
 speaks, so their text is written here in Chinese, like the Excel format in
-:mod:`wells.excel`. The small helpers for building such documents (A4 pages,
+:mod:`wells.excel`. Every piece of text goes into a document through the
+helpers below, which drop what Word cannot carry (python-docx raises on
+control characters): a stored value never makes a document fail, whatever
+slipped past the checks at the door. The small helpers for building such documents (A4 pages,
 Chinese fonts, tables) are shared with the work report in ``tasks.reports``.
 """
 
@@ -18,6 +21,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from wellclosure.validators import printable
 from wells.choices import Action, AttachmentKind, Category, Status, Use
 from wells.excel import LABELS
 from wells.workflow import effective_events
@@ -67,14 +71,14 @@ def title(document, text, size=22, *, new_page=False):
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.paragraph_format.page_break_before = new_page
     paragraph.paragraph_format.line_spacing = 1.3
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(printable(text))
     run.bold = True
     _set_font(run, TITLE_FONT, Pt(size))
     return paragraph
 
 
 def heading(document, text, level=1):
-    paragraph = document.add_heading(text, level=level)
+    paragraph = document.add_heading(printable(text), level=level)
     for run in paragraph.runs:
         _set_font(run, HEADING_FONT, Pt(16 if level == 1 else 14))
     return paragraph
@@ -91,7 +95,7 @@ def paragraph(document, text="", *, indent=True, align=None, bold=False):
     elif align == "center":
         para.alignment = WD_ALIGN_PARAGRAPH.CENTER
     if text:
-        run = para.add_run(text)
+        run = para.add_run(printable(text))
         run.bold = bold
     return para
 
@@ -126,7 +130,7 @@ def _cell_text(cell, value, *, bold=False, size=TABLE_FONT_SIZE):
     paragraph = cell.paragraphs[0]
     paragraph.paragraph_format.line_spacing = 1.15
     paragraph.paragraph_format.space_before = paragraph.paragraph_format.space_after = Pt(2)
-    run = paragraph.add_run("" if value is None else str(value))
+    run = paragraph.add_run(printable(value))
     run.bold = bold
     _set_font(run, "宋体", size)
 

@@ -1,15 +1,19 @@
-"""Checking uploaded evidence: a file is what its bytes say, not its name."""
+"""Checking uploaded evidence: a file is what its bytes say, not its name;
+an image is bounded in pixels before anything decodes it; and an upload
+refused at any step keeps nothing (no row, no file)."""
 
 import logging
+import warnings
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from wells.models import Attachment
-from wells.photos import record_photo_facts
+from wells.photos import photo_warning, read_photo_facts
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +73,63 @@ def check_upload(upload):
     content_type = sniff_content_type(upload)
     if content_type is None:
         raise ValidationError(_("Only JPEG, PNG and PDF files are accepted."), code="unsupported")
+    if content_type in _PILLOW_FORMATS:
+        check_image(upload, content_type)
     return content_type
+
+
+# The Pillow format each image type is opened as, and only as: an upload
+# never reaches Pillow's other decoders.
+_PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
+
+
+def bound_image_pixels():
+    """Pillow's decompression-bomb limit, set deliberately (from
+    ``WellsConfig.ready``): an image of more than ``IMAGE_MAX_PIXELS`` is an
+    error wherever Pillow opens one, where Pillow by itself only warns up to
+    twice its default of 89 megapixels."""
+    Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
+def check_image(upload, content_type):
+    """Refuse an image that Pillow cannot open as the format its first bytes
+    claim, or that has more pixels than ``IMAGE_MAX_PIXELS``. Only the
+    header is read, before any EXIF or thumbnail work: a 1.8 KB PNG may
+    claim 60000×60000 pixels, 14 GB for whoever decodes it."""
+    limit = settings.IMAGE_MAX_PIXELS
+    too_large = ValidationError(
+        _("The image has more than %(limit)s pixels (width × height): send a smaller one.") % {"limit": f"{limit:,}"},
+        code="too_many_pixels",
+    )
+    try:
+        upload.seek(0)
+        with Image.open(upload, formats=[_PILLOW_FORMATS[content_type]]) as image:
+            width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large from None
+    except Exception:  # the uploader's bytes: whatever Pillow makes of them, the file is refused
+        logger.info("Unreadable image %r", getattr(upload, "name", ""), exc_info=True)
+        raise ValidationError(
+            _("The image cannot be read: it is damaged, or not the JPEG or PNG it starts as."), code="unreadable"
+        ) from None
+    finally:
+        upload.seek(0)
+    if width * height > limit:
+        raise too_large
 
 
 def store_attachment(*, well, kind, upload, uploaded_by):
     """Check an upload and save it as evidence for ``well``, with what a
-    photo's EXIF says about where and when it was taken."""
+    photo's EXIF says about where and when it was taken (and the warning
+    when that is far from the well). Everything is checked before anything
+    is stored; a refusal raises ``ValidationError`` and keeps nothing."""
     content_type = check_upload(upload)
-    attachment = Attachment.store(
-        well=well, kind=kind, upload=upload, content_type=content_type, uploaded_by=uploaded_by
+    facts = {}
+    if content_type == "image/jpeg":
+        photo = read_photo_facts(upload)
+        facts = {"exif_lat": photo.lat, "exif_lng": photo.lng, "exif_taken_at": photo.taken_at}
+        facts["warning"] = photo_warning(Attachment(**facts), well)
+    return Attachment.store(
+        well=well, kind=kind, upload=upload, content_type=content_type, uploaded_by=uploaded_by, **facts
     )
-    return record_photo_facts(attachment, upload, well)

@@ -11,16 +11,19 @@ can read.
 import datetime
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wellclosure.validators import check_date, check_text
 from wells.changes import (
     WorkflowError,
     check_version,
     connect,
     differences,
     lock,
+    read_note,
     refuse_archived,
     run_hooks,
     save_and_record,
@@ -96,6 +99,7 @@ def perform(well, action, *, actor, data=None, version=None):
         action = Action(action)
     except ValueError:
         raise WorkflowError(_("Unknown action “%(action)s”.") % {"action": action}, field="action") from None
+    note = read_note(data.get("note"))
 
     with transaction.atomic():
         locked = lock(well, actor)
@@ -127,7 +131,7 @@ def perform(well, action, *, actor, data=None, version=None):
             to_status=locked.status,
             actor=actor,
             actor_name=str(actor)[:150],
-            note=str(data.get("note") or ""),
+            note=note,
             data=event_data,
             changes={field: changes[field] for field in TRACKED_FIELDS if field in changes},
         )
@@ -326,10 +330,24 @@ def _text(data, name, label):
         raise WorkflowError(_("Fill in the %(field)s.") % {"field": label}, field=name)
     if len(value) > 500:
         raise WorkflowError(_("The %(field)s is too long (500 characters at most).") % {"field": label}, field=name)
-    return value
+    return _checked(check_text, value, name, label)
+
+
+def _checked(check, value, name, label):
+    """``value`` when ``check`` (of wellclosure.validators) passes it; its
+    refusal as a WorkflowError on the field ``name`` otherwise."""
+    try:
+        return check(value, label)
+    except ValidationError as error:
+        raise WorkflowError(error.messages[0], field=name) from None
 
 
 def _date(data, name, label):
+    """Read a date: ISO ``YYYY-MM-DD`` (or a date), within the ledger's years."""
+    return _checked(check_date, _read_date(data, name, label), name, label)
+
+
+def _read_date(data, name, label):
     value = data.get(name)
     if isinstance(value, datetime.datetime):
         return timezone.localdate(value) if timezone.is_aware(value) else value.date()

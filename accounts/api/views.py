@@ -1,15 +1,17 @@
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_credentials
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.api.serializers import UnitSerializer
 from accounts.models import Unit
+from accounts.tokens import TokenLimitReached, issue_token
 from accounts.views import lockout_message
 
 
@@ -25,13 +27,31 @@ class CredentialsSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(CredentialsSerializer, AuthTokenSerializer):
-    """DRF's credentials check, with the limits above."""
+    """DRF's credentials check (``authenticate``, with its messages), with
+    the limits above."""
 
 
-class ObtainTokenView(ObtainAuthToken):
-    """Exchange a username and password for the API token a script sends as
-    ``Authorization: Token …``. The same token is returned until an
-    administrator deletes it.
+class IssuedTokenSerializer(serializers.Serializer):
+    """A new token (shown this once: only its digest is stored) and when it
+    expires."""
+
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField()
+
+
+def _refusal(name, description):
+    return OpenApiResponse(inline_serializer(name, fields={"detail": serializers.CharField()}), description=description)
+
+
+class ObtainTokenView(APIView):
+    """Exchange a username and password for a new API token, which a script
+    sends as ``Authorization: Token …``: ``{"token": …, "expiry": …}``.
+
+    Each call issues another token (one per device or script; knox keeps
+    only its digest), valid for ``API_TOKEN_DAYS`` days; a user holds at
+    most ``API_TOKEN_LIMIT`` live ones (403 beyond, until they end one on
+    the password page). A password change, deactivation or role change ends
+    them all (accounts.tokens).
 
     Failed attempts count toward the same lockout as the login page
     (django-axes): after five failures for one username from one address,
@@ -46,11 +66,9 @@ class ObtainTokenView(ObtainAuthToken):
     @extend_schema(
         request=TokenRequestSerializer,
         responses={
-            200: AuthTokenSerializer,
-            429: OpenApiResponse(
-                inline_serializer("LockedOut", fields={"detail": serializers.CharField()}),
-                description="Too many failed attempts: locked for a while.",
-            ),
+            200: IssuedTokenSerializer,
+            403: _refusal("TokenLimitReached", "The user holds the most live tokens allowed."),
+            429: _refusal("LockedOut", "Too many failed attempts: locked for a while."),
         },
         tags=["auth"],
     )
@@ -67,8 +85,18 @@ class ObtainTokenView(ObtainAuthToken):
             return Response({"detail": lockout_message()}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         serializer = self.serializer_class(data=request.data, context={"request": django_request})
         serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        try:
+            instance, token = issue_token(serializer.validated_data["user"])
+        except TokenLimitReached as refusal:
+            message = ngettext(
+                "You already hold %(limit)d API token, the most allowed. End one on the password page "
+                "(%(page)s) and ask again.",
+                "You already hold %(limit)d API tokens, the most allowed. End one on the password page "
+                "(%(page)s) and ask again.",
+                refusal.limit,
+            ) % {"limit": refusal.limit, "page": reverse("accounts:password-change")}
+            return Response({"detail": message}, status=status.HTTP_403_FORBIDDEN)
+        return Response(IssuedTokenSerializer({"token": token, "expiry": instance.expiry}).data)
 
 
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.choices import BUREAU_ROLES, Role
 from tasks.api.serializers import (
@@ -94,7 +95,11 @@ class NotificationListView(GenericAPIView):
         return Response(NotificationListSerializer(body).data)
 
 
-class NotificationsReadView(GenericAPIView):
+# A plain APIView: it takes no input, and a GenericAPIView without a
+# serializer answered OPTIONS (which describes the input) with a 500.
+class NotificationsReadView(APIView):
+    """Marks every unread notification of the caller read."""
+
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(summary=_("Mark all my notifications read"), request=None, responses=MarkedSerializer)

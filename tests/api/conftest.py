@@ -4,12 +4,12 @@ runs at the shared clock's 2023-06-15 10:00 in Shanghai."""
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.choices import Role
 from accounts.models import Unit, User
 from tests.factories import UserFactory
+from tests.tokens import token_for
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +26,7 @@ def api():
     def client_for(user=None):
         client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
         if user is not None:
-            token, _created = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
         return client
 
     return client_for

@@ -590,3 +590,16 @@ def test_a_created_well_of_a_township_unit_member_scope(api, people):
 
     assert Well.objects.visible_to(grid).filter(pk=well.pk).exists()
     assert UserFactory(username="nobody", role=Role.UNIT_MEMBER).unit_id is None
+
+
+def test_a_category_changed_to_or_from_retained_is_refused_naming_the_action(api, staff, well):
+    to_retained = api(staff).patch(
+        url("well-detail", code=well.code), {"version": 1, "category": "retained", "note": "应急"}, format="json"
+    )
+
+    assert to_retained.status_code == 400
+    assert to_retained.json()["field"] == "category"
+    assert "retain action" in to_retained.json()["detail"]
+    assert Well.objects.get(pk=well.pk).category == Category.UNLICENSED
+    licensed = api(staff).patch(url("well-detail", code=well.code), {"version": 1, "category": "licensed"})
+    assert licensed.status_code == 200

@@ -1,6 +1,7 @@
 """Schemathesis against the served OpenAPI schema: every operation, with
-valid and invalid input, signed in as bureau staff and as the 中山路 township
-officer over a ledger with data in it. No answer may be a server error or
+valid and invalid input, signed in as every role (a bureau administrator,
+bureau staff, the 中山路 township officer, a grid-company member, a leader)
+over a ledger with data in it. No answer may be a server error or
 contradict the schema (status code, content type, headers, body).
 
 Bounded (``MAX_EXAMPLES`` per operation, per persona) so that it runs in
@@ -16,7 +17,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.api.helpers import png_bytes
 from tests.factories import WellFactory
+from tests.tokens import token_for
 from wells.choices import Category, Status, Use
 from wells.models import Inspection, Well
 from wells.uploads import store_attachment
@@ -151,7 +152,11 @@ def connection_kept_across_requests():
 
 
 @pytest.mark.parametrize("label", sorted(OPERATIONS))
-@pytest.mark.parametrize("persona", ["staff", "officer"], ids=["staff", "zhongshan"])
+@pytest.mark.parametrize(
+    "persona",
+    ["admin_user", "staff", "officer", "member", "leader"],
+    ids=["admin", "staff", "zhongshan", "grid", "leader"],
+)
 def test_the_api_answers_as_its_schema_says(request, ledger, persona, label):
     user = request.getfixturevalue(persona)
     LEDGER[:] = [
@@ -165,8 +170,7 @@ def test_the_api_answers_as_its_schema_says(request, ledger, persona, label):
         }
         for well in ledger
     ]
-    token, _created = Token.objects.get_or_create(user=user)
-    headers = {"Authorization": f"Token {token.key}", "Accept-Language": "en"}
+    headers = {"Authorization": f"Token {token_for(user)}", "Accept-Language": "en"}
     operation = OPERATIONS[label]
     cases = st.one_of(operation.as_strategy(mode) for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE))
 

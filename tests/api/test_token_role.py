@@ -1,21 +1,24 @@
-"""Token authentication reads the user and their role in one query
-(accounts.authentication), and the role it reads is User.role's."""
+"""Token authentication reads the token, its user and their role in one
+query (accounts.authentication), and the role it reads is User.role's."""
 
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import translation
-from rest_framework.authtoken.models import Token
+from knox.crypto import hash_token
+from knox.models import AuthToken
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.test import APIRequestFactory
 
 from accounts.authentication import TokenAuthentication
 from accounts.choices import Role
 from accounts.models import User
 from tests.api.helpers import url
 from tests.factories import UserFactory
+from tests.tokens import token_for
 
 
 def authenticate(user):
-    return TokenAuthentication().authenticate_credentials(Token.objects.get_or_create(user=user)[0].key)
+    return TokenAuthentication().authenticate_credentials(token_for(user))
 
 
 @pytest.mark.parametrize(
@@ -30,14 +33,26 @@ def authenticate(user):
 )
 def test_the_token_brings_the_users_role_in_one_query(request, persona, role, django_assert_num_queries):
     user = request.getfixturevalue(persona)
-    key = Token.objects.create(user=user).key
+    key = token_for(user)
+    token_for(user)  # another token of theirs, which the query leaves alone
 
+    # The token by its token_key, with its user and the user's groups.
     with django_assert_num_queries(1):
         found, token = TokenAuthentication().authenticate_credentials(key)
         found_role = found.role
 
-    assert (found, token.key, token.user) == (user, key, user)
+    assert (found, token.digest, token.token_key, token.user) == (user, hash_token(key), key[:15], user)
+    assert token.expiry == AuthToken.objects.get(digest=hash_token(key)).expiry
     assert found_role == User.objects.get(pk=user.pk).role == role
+
+
+def test_a_request_with_a_token_spends_one_query_on_signing_in(officer, django_assert_num_queries):
+    """From the Authorization header on, as DRF calls it."""
+    request = APIRequestFactory().get("/api/v1/units/", HTTP_AUTHORIZATION=f"Token {token_for(officer)}")
+
+    with django_assert_num_queries(1):
+        found, _token = TokenAuthentication().authenticate(request)
+        assert found.role == Role.TOWNSHIP_OFFICER
 
 
 @pytest.mark.parametrize(
@@ -78,7 +93,20 @@ def test_the_token_of_an_inactive_user_is_refused(officer):
 
 def test_an_unknown_token_is_refused(db):
     with translation.override("en"), pytest.raises(AuthenticationFailed, match="Invalid token."):
+        TokenAuthentication().authenticate_credentials("0" * 64)
+
+
+def test_a_key_no_token_can_have_is_refused_without_a_query(db, django_assert_num_queries):
+    with django_assert_num_queries(0), pytest.raises(AuthenticationFailed):
         TokenAuthentication().authenticate_credentials("0" * 40)
+
+
+def test_a_key_that_shares_the_first_15_characters_of_a_token_is_refused(officer):
+    key = token_for(officer)
+    forged = key[:15] + ("0" if key[15] != "0" else "1") + key[16:]
+
+    with translation.override("en"), pytest.raises(AuthenticationFailed, match="Invalid token."):
+        TokenAuthentication().authenticate_credentials(forged)
 
 
 def test_a_leader_who_is_also_an_officer_lists_only_their_units_wells(api, officer, well, other_well):

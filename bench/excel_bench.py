@@ -12,8 +12,15 @@ created with migrate, and its wells are deleted).
 
 - import, ours: ``wells.excel.import_wells`` on a workbook of the template's
   17 columns (labels, township and unit names, uses such as 生活、农灌, dates
-  as date cells), read by ``wells.xlsx.WorkbookReader``: every row checked,
-  then bulk inserts in one transaction.
+  as date cells), read by python-calamine in the bounded child process
+  (``wells.excel.workbook``): every row checked, then bulk inserts in one
+  transaction.
+- read, calamine and read, hand-written: the same workbook's sheets read
+  (rows and merged cells) by ``wells.excel.workbook.read_workbook`` (the
+  child process, as the import does) and by the hand-written reader the
+  import used before (``bench/handwritten_reader.py``); with ``--hostile``
+  also on the hostile files of tests/test_import_hostile.py, the
+  hand-written one stopped after 60 s.
 - import, django-import-export: a ModelResource with the same columns, the
   same labels and lookups (ForeignKeyWidget by name), ``use_bulk`` and
   ``skip_diff`` on (its documented fast path), reading the same file through
@@ -171,6 +178,89 @@ def job_setup(workdir, import_rows, export_rows):
     return {"import_campaign": import_campaign.pk, "export_campaign": export_campaign.pk}
 
 
+def job_read_calamine(workdir, campaign_id):
+    from wells.excel import workbook
+
+    data = (workdir / "import.xlsx").read_bytes()
+    started = time.perf_counter()
+    sheets = workbook.read_workbook(data, workbook.XLSX, seconds=60)
+    seconds = time.perf_counter() - started
+    return {"rows": len(sheets[0].rows) - 2, "seconds": seconds, "baseline_mb": 0, "peak_mb": rss_mb()}
+
+
+def job_read_handwritten(workdir, campaign_id):
+    import handwritten_reader  # bench/ is this script's own directory
+
+    started = time.perf_counter()
+    with open(workdir / "import.xlsx", "rb") as handle:
+        sheets = handwritten_reader.read_all(handle, width=17)
+    seconds = time.perf_counter() - started
+    return {"rows": len(sheets[0][1]) - 2, "seconds": seconds, "baseline_mb": 0, "peak_mb": rss_mb()}
+
+
+def hostile_reads():
+    """Each hostile file of the tests read by both readers: seconds, and
+    how each ended (refused, read, or stopped after 60 s)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.test_import_hostile import HOSTILE
+    from wells.excel import workbook
+
+    lines = ["| hostile file | size KB | calamine (child, bounded) | hand-written reader |", "|---|---:|---|---|"]
+    for name, (make, _message) in sorted(HOSTILE.items()):
+        content = make()
+        path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
+        path.write_bytes(content)
+        started = time.perf_counter()
+        try:
+            kind = workbook.check_zip(content)
+            workbook.read_workbook(content, kind, seconds=5)
+            ours = "read"
+        except workbook.Refused as refused:
+            ours = f"refused ({refused.reason})"
+        ours_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        code = (
+            "import sys; sys.path.insert(0, 'bench'); import handwritten_reader as h; "
+            f"h.read_all(open({str(path)!r}, 'rb'))"
+        )
+        try:
+            done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=60)
+            theirs = "read" if done.returncode == 0 else "failed"
+        except subprocess.TimeoutExpired:
+            theirs = "stopped"
+        theirs_seconds = time.perf_counter() - started
+        path.unlink()
+        lines.append(
+            f"| {name} | {len(content) / 1024:,.0f} | {ours_seconds:.2f} s, {ours} "
+            f"| {'> 60' if theirs == 'stopped' else f'{theirs_seconds:.2f}'} s, {theirs} |"
+        )
+    return lines
+
+
+def job_import_api(workdir, campaign_id):
+    """The same file through POST /api/v1/imports/wells/ (Django's test
+    client, a bureau user): what bench/run.py's import job measures."""
+    from django.test import Client
+
+    from accounts.choices import Role, UnitKind
+    from accounts.models import Unit, User
+    from wells.models import Well
+
+    remove_scratch_wells(IMPORT_PREFIX)
+    bureau, _ = Unit.objects.get_or_create(name="基准测试水利局", defaults={"kind": UnitKind.BUREAU})
+    user, _ = User.objects.get_or_create(username="bench-import", defaults={"role": Role.BUREAU_STAFF, "unit": bureau})
+    client = Client()
+    client.force_login(user)
+    baseline = rss_mb()
+    with open(workdir / "import.xlsx", "rb") as handle:
+        started = time.perf_counter()
+        response = client.post("/api/v1/imports/wells/", {"file": handle, "campaign": campaign_id})
+        seconds = time.perf_counter() - started
+    assert response.status_code == 200, response.content[:500]
+    created = Well.objects.filter(code__startswith=IMPORT_PREFIX).count()
+    return {"rows": created, "seconds": seconds, "baseline_mb": baseline, "peak_mb": rss_mb()}
+
+
 def job_import_ours(workdir, campaign_id):
     from django.core.files import File
 
@@ -325,7 +415,10 @@ def job_export_iex(workdir, campaign_id):
 
 
 JOBS = {
+    "read-calamine": job_read_calamine,
+    "read-handwritten": job_read_handwritten,
     "import-ours": job_import_ours,
+    "import-api": job_import_api,
     "import-iex": job_import_iex,
     "export-ours": job_export_ours,
     "export-iex": job_export_iex,
@@ -348,6 +441,7 @@ def main():
     parser.add_argument("--export-rows", type=int, default=100_000)
     parser.add_argument("--database-url", help="a scratch database (default: a throwaway SQLite file)")
     parser.add_argument("--repeat", type=int, default=1, help="run each job this many times and keep the fastest")
+    parser.add_argument("--hostile", action="store_true", help="also read the hostile files with both readers")
     parser.add_argument("--job", choices=[*JOBS, "setup"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--campaign", type=int, help=argparse.SUPPRESS)
@@ -394,9 +488,13 @@ def main():
     print("|---|---:|---:|---:|---:|---:|")
     for job, result in rows:
         print(
-            f"| {job} | {result['rows']:,} | {result['seconds']:.1f} | {result['rows'] / result['seconds']:,.0f} "
+            f"| {job} | {result['rows']:,} | {result['seconds']:.2f} | {result['rows'] / result['seconds']:,.0f} "
             f"| {result['peak_mb']:.0f} | {result['peak_mb'] - result['baseline_mb']:.0f} |"
         )
+    if args.hostile:
+        django_setup()
+        print()
+        print("\n".join(hostile_reads()))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from tests.factories import CampaignFactory, WellFactory
 from wells import excel
 from wells.choices import Category, OwnerKind, Status, Use, Zone
+from wells.excel import inventory
 from wells.models import Well, WellChange
 
 IMPORT_URL = reverse("api:import-wells")
@@ -380,30 +381,38 @@ def test_a_dry_run_says_what_would_happen_and_writes_nothing(places, campaign, s
     )
 
     assert (result.created, result.updated, result.errors) == (1, 1, [])
-    assert result.as_dict()["wells"] == [
-        {"row": 2, "code": "CJ-001", "action": "update", "changes": ["owner_name"]},
+    unit = Well.objects.get().responsible_unit_id
+    assert result.as_dict()["rows"] == [
+        {
+            "sheet": "Sheet",
+            "row": 2,
+            "code": "CJ-001",
+            "action": "update",
+            "changes": {"owner_name": ["旧名", "新名"]},
+        },
         # Every field the row fills; the licence and the note are empty.
         {
+            "sheet": "Sheet",
             "row": 3,
             "code": "CJ-002",
             "action": "create",
-            "changes": [
-                "category",
-                "code",
-                "deadline",
-                "depth_m",
-                "lat",
-                "lng",
-                "meter_no",
-                "owner_kind",
-                "owner_name",
-                "responsible_person",
-                "responsible_unit",
-                "township",
-                "uses",
-                "village",
-                "zone",
-            ],
+            "changes": {
+                "category": [None, "unlicensed"],
+                "code": [None, "CJ-002"],
+                "deadline": [None, "2023-11-30"],
+                "depth_m": [None, "80.00"],
+                "lat": [None, "44.016111"],
+                "lng": [None, "87.308611"],
+                "meter_no": [None, "6530010021001"],
+                "owner_kind": [None, "person"],
+                "owner_name": [None, "取水户CJ-002"],
+                "responsible_person": [None, "张三"],
+                "responsible_unit": [None, unit],
+                "township": [None, "zhongshanlu"],
+                "uses": [None, ["irrigation"]],
+                "village": [None, "一村"],
+                "zone": [None, "prohibited"],
+            },
         },
     ]
     assert list(Well.objects.values_list("code", "owner_name")) == [("CJ-001", "旧名")]
@@ -419,7 +428,7 @@ def test_one_bad_row_among_many_writes_nothing_and_names_the_row_and_column(plac
     result = run_import(workbook(rows, above=[["机电井台账"]]), campaign, actor=staff)
 
     assert result.errors == [
-        {"row": 27, "field": "类别", "message": "“拆除” is not one of: 未经审批、有证不合规、保留."}
+        {"sheet": "Sheet", "row": 27, "field": "类别", "message": "“拆除” is not one of: 未经审批、有证不合规、保留."}
     ]
     assert result.created == 0
     assert not Well.objects.exists()
@@ -496,7 +505,7 @@ def test_wells_created_by_someone_else_during_the_import_are_not_overwritten(
 ):
     WellFactory(code="CJ-001", township=zhongshan, campaign=campaign, owner_name="先到者")
     # As if the well was created after the import looked for existing codes.
-    monkeypatch.setattr(excel, "_existing_wells", lambda codes, **kwargs: ({}, set()))
+    monkeypatch.setattr(inventory, "_existing_wells", lambda codes, **kwargs: ({}, set()))
 
     with pytest.raises(excel.ImportFileError, match="added by someone else"):
         run_import(workbook([row("CJ-002"), row("CJ-001")]), campaign, actor=staff)
@@ -508,7 +517,12 @@ def test_a_code_twice_in_one_file_is_refused(places, campaign, staff):
     result = run_import(workbook([row("CJ-001"), row("CJ-002"), row("ＣＪ-001")]), campaign, actor=staff)
 
     assert result.errors == [
-        {"row": 4, "field": "机井编码", "message": "The well code CJ-001 is also in row 2: each well once per file."}
+        {
+            "sheet": "Sheet",
+            "row": 4,
+            "field": "机井编码",
+            "message": "The well code CJ-001 is also in row 2: each well once per file.",
+        }
     ]
     assert not Well.objects.exists()
 
@@ -522,6 +536,7 @@ def test_a_missing_required_column_is_named_once_at_the_header_row(places, campa
 
     assert result.errors == [
         {
+            "sheet": "Sheet",
             "row": 2,
             "field": "类别",
             "message": "The column “类别” is missing; new wells (such as CJ-001 in row 3) need it.",
@@ -665,12 +680,18 @@ def entity_bomb():
 
 HOSTILE_FILES = {
     "empty": (b"", "The file is empty."),
-    "csv renamed": ("机井编码,取水户名称\nCJ-001,张三\n".encode(), "This is not an Excel workbook (.xlsx)."),
-    "xls renamed": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "This is an old Excel file (.xls)"),
-    "zip that is no workbook": (zip_bytes([("readme.txt", b"hello")]), "This is not an Excel workbook (.xlsx)."),
+    "text named .xlsx": (
+        "机井编码,取水户名称\nCJ-001,张三\n".encode(),
+        "This is not a workbook (.xlsx, .xlsm, .xls, .ods)",
+    ),
+    "damaged xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "The workbook is damaged and cannot be read."),
+    "zip that is no workbook": (
+        zip_bytes([("readme.txt", b"hello")]),
+        "This is not a workbook (.xlsx, .xlsm, .xls, .ods)",
+    ),
     "docx renamed": (
         zip_bytes([("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")]),
-        "This is not an Excel workbook (.xlsx).",
+        "This is not a workbook (.xlsx, .xlsm, .xls, .ods)",
     ),
     "truncated workbook": (workbook([row("CJ-001")])[:3000], "The workbook is damaged and cannot be read."),
     "zip bomb": (
@@ -712,7 +733,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(places, campaig
 
 
 def test_more_rows_than_an_import_takes_are_refused(places, campaign, staff, monkeypatch):
-    monkeypatch.setattr(excel, "MAX_DATA_ROWS", 5)
+    monkeypatch.setattr(inventory, "MAX_DATA_ROWS", 5)
 
     with pytest.raises(excel.ImportFileError, match="more than 5 rows"):
         run_import(workbook([row(f"CJ-{n}") for n in range(6)]), campaign, actor=staff)
@@ -728,7 +749,7 @@ def test_the_endpoint_imports_into_the_most_recent_campaign_by_default(places, s
     response = client_for(staff).post(IMPORT_URL, {"file": upload(workbook([row("CJ-001")]))}, format="multipart")
 
     assert response.status_code == 200, response.content
-    assert response.json() == {"created": 1, "updated": 0, "unchanged": 0, "errors": []}
+    assert response.json() == {"created": 1, "updated": 0, "unchanged": 0, "errors": [], "warnings": []}
     assert Well.objects.get().campaign == recent
 
 
@@ -771,7 +792,8 @@ def test_the_endpoint_previews_a_dry_run(places, campaign, staff, client_for):
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["created"], body["dry_run"], body["wells"][0]["action"]) == (1, True, "create")
+    assert (body["created"], body["rows"][0]["action"], body["rows"][0]["sheet"]) == (1, "create", "Sheet")
+    assert body["rows"][0]["changes"]["owner_name"] == [None, "取水户CJ-001"]
     assert not Well.objects.exists()
 
 
@@ -826,3 +848,18 @@ def test_the_template_has_the_contract_header_lists_and_instructions(places, sta
     assert lists["D"].formula1.startswith("'选项'!$A$2")
     assert [cell.value for cell in book["选项"]["A"] if cell.value][1:] == ["宁边路街道", "中山路街道"]
     assert book["填写说明"]["A2"].value == "机井编码"
+
+
+def test_a_control_character_in_an_import_cell_refuses_the_row_naming_the_column(places, campaign, staff):
+    # openpyxl cannot even write one into a cell; a CSV carries it as it is.
+    header = ",".join(excel.HEADERS)
+    values = row("CJ-001", 取水户名称="王\x0b五")
+    line = ",".join("" if values[name] is None else str(values[name]) for name in excel.HEADERS)
+    content = f"{header}\n{line}\n".encode()
+
+    result = excel.import_wells(upload(content, name="台账.csv"), campaign=campaign, actor=staff)
+
+    [error] = result.errors
+    assert (error["row"], error["field"]) == (2, "取水户名称")
+    assert "control character" in error["message"]
+    assert not Well.objects.exists()

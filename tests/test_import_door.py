@@ -128,6 +128,7 @@ def test_reimporting_an_export_taken_before_someone_elses_change_is_refused(
     assert response.status_code == 400, response.content
     assert response.json()["errors"] == [
         {
+            "sheet": "机井台账",
             "row": 2,
             "field": "版本",
             "message": "This row was exported at version 1; the well is now at version 2 (changed since). "
@@ -208,6 +209,7 @@ def test_an_archived_wells_row_is_refused(places, campaign, staff, admin_user, z
     content = workbook([{"机井编码": "CJ-001", "取水户名称": "新名", "责任人": "李四"}], headers=NAME_AND_PERSON)
     refused = [
         {
+            "sheet": "Sheet",
             "row": 2,
             "field": "机井编码",
             "message": "The well CJ-001 is archived: restore it before importing changes to it.",
@@ -239,6 +241,7 @@ def test_a_code_held_by_a_well_out_of_the_importers_scope_is_an_error_that_tells
 
     assert result.errors == [
         {
+            "sheet": "Sheet",
             "row": 2,
             "field": "机井编码",
             "message": f"The well code {other_well.code} is already used by a well outside your scope.",
@@ -310,7 +313,7 @@ def test_a_retained_row_comes_in_as_a_retained_well_with_its_retain_event(places
     preview = excel.import_wells(upload(workbook(rows)), campaign=campaign, actor=staff, dry_run=True)
     result = excel.import_wells(upload(workbook(rows)), campaign=campaign, actor=staff)
 
-    assert [(line["code"], line["action"]) for line in preview.preview] == [("CJ-001", "create"), ("CJ-KEEP", "create")]
+    assert [(line["code"], line["action"]) for line in preview.rows] == [("CJ-001", "create"), ("CJ-KEEP", "create")]
     assert (result.created, result.errors) == (2, [])
     kept = Well.objects.get(code="CJ-KEEP")
     assert (kept.status, kept.version) == (Status.RETAINED, 1)

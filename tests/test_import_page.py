@@ -115,3 +115,93 @@ def test_the_dashboard_offers_the_work_report_to_leaders(client, leader, well):
     report = client.get(reverse("api:work-report"), {"campaign": well.campaign_id, "as_of": "2023-06-15"})
     assert report.status_code == 200
     assert report["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.wordprocessingml")
+
+
+# The preview shows everything; the confirmation applies it without reading the file again.
+
+
+def staged_files(settings):
+    folder = settings.ATTACHMENT_ROOT / "imports"
+    return sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+
+
+def test_the_preview_shows_each_rows_action_and_each_fields_before_and_after(signed_in, zhongshan, campaign):
+    from tests.factories import WellFactory
+
+    WellFactory(code="OLD-1", township=zhongshan, campaign=campaign, owner_name="旧名", responsible_person="王**")
+    changed = row("OLD-1")
+    changed[1] = "新名"
+    upload = workbook(row("NEW-1"), changed)
+
+    page = signed_in.post(reverse("wells:import"), {"file": upload}).content.decode()
+
+    assert 'data-row="3" data-action="create"' in page
+    assert 'data-row="4" data-action="update"' in page
+    assert "<del>旧名</del> → <ins>新名</ins>" in page
+    assert "Sheet · 3" in page
+    # The title row's sheet has no unknown columns; the workbook's other sheets none either.
+    assert 'data-testid="import-warning"' not in page
+
+
+def test_the_confirmation_applies_the_preview_with_one_read_of_the_file(signed_in, settings, monkeypatch):
+    from wells import views
+    from wells.excel import inventory
+
+    reads = []
+    real = inventory.read_upload
+    monkeypatch.setattr(views, "read_upload", lambda upload: reads.append(upload.name) or real(upload))
+
+    signed_in.post(reverse("wells:import"), {"file": workbook(row("NEW-1"))})
+    assert len(staged_files(settings)) == 1  # the plan, not the file
+    done = signed_in.post(reverse("wells:import-confirm"))
+
+    assert done.status_code == 302
+    assert reads == ["台账.xlsx"]
+    assert list(Well.objects.values_list("code", flat=True)) == ["NEW-1"]
+    assert staged_files(settings) == []
+
+
+def test_a_well_changed_since_the_preview_is_refused_at_the_confirmation(signed_in, zhongshan, campaign, admin_user):
+    from tests.factories import WellFactory
+    from wells import changes
+
+    well = WellFactory(code="OLD-1", township=zhongshan, campaign=campaign, owner_name="旧名")
+    changed = row("OLD-1")
+    changed[1] = "预览时的新名"
+    signed_in.post(reverse("wells:import"), {"file": workbook(changed)})
+    changes.change_facts(well, actor=admin_user, values={"owner_name": "别人改的"}, version=well.version)
+
+    page = signed_in.post(reverse("wells:import-confirm"))
+
+    assert page.status_code == 200
+    assert 'data-testid="import-confirm-refused"' in page.content.decode()
+    well.refresh_from_db()
+    assert (well.owner_name, well.version) == ("别人改的", 2)
+
+
+def test_cancelling_a_preview_removes_what_it_kept(signed_in, settings):
+    signed_in.post(reverse("wells:import"), {"file": workbook(row("NEW-1"), row("NEW-2", lat="12.5"))})
+    assert len(staged_files(settings)) == 2  # the plan and the error report
+
+    response = signed_in.post(reverse("wells:import-cancel"))
+
+    assert response.status_code == 302
+    assert staged_files(settings) == []
+    assert signed_in.post(reverse("wells:import-confirm")).status_code == 302
+    assert not Well.objects.exists()
+
+
+def test_previews_older_than_a_day_are_removed_by_the_daily_command(signed_in, settings):
+    import os
+    import time
+
+    from django.core.management import call_command
+
+    signed_in.post(reverse("wells:import"), {"file": workbook(row("NEW-1"))})
+    (name,) = staged_files(settings)
+    path = settings.ATTACHMENT_ROOT / "imports" / name
+    os.utime(path, (time.time() - 25 * 3600, time.time() - 25 * 3600))
+
+    call_command("clear_import_previews")
+
+    assert staged_files(settings) == []

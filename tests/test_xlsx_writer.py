@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from wells import xlsx
-from wells.xlsx import Cells, StreamingWorkbook, Style
+from wells.excel import xlsx
+from wells.excel.xlsx import Cells, StreamingWorkbook, Style
 
 
 def test_cells_styles_and_sheet_settings_read_back():

@@ -213,3 +213,36 @@ ACTION_FIELDS = {
     Action.ESCALATE: (REASON,),
     Action.REVERT: (REASON,),
 }
+
+
+# How each code is written in a workbook (the import template, the ledger
+# export, the reports): the words of the plan's 附件2, a file format in
+# Chinese whatever language the site speaks, beside the codes they stand for.
+WORKBOOK_LABELS = {
+    "owner_kind": {
+        OwnerKind.PERSON: "个人",
+        OwnerKind.ENTERPRISE: "企业",
+        OwnerKind.INSTITUTION: "事业单位/机关",
+        OwnerKind.COLLECTIVE: "村集体",
+    },
+    "zone": {Zone.PROHIBITED: "禁采区", Zone.RESTRICTED: "限采区"},
+    "uses": {
+        Use.DOMESTIC: "生活",
+        Use.GREENING: "绿化",
+        Use.LIVESTOCK: "养殖",
+        Use.IRRIGATION: "农灌",
+        Use.INDUSTRIAL: "工业",
+        Use.EMERGENCY: "城市应急水源",
+    },
+    "category": {Category.UNLICENSED: "未经审批", Category.LICENSED: "有证不合规", Category.RETAINED: "保留"},
+    "status": {
+        Status.INVENTORIED: "已排查登记",
+        Status.NOTIFIED: "已下达关停通知",
+        Status.LICENSE_REVOKED: "已注销取水许可",
+        Status.DISCONNECTED: "已断电拆除",
+        Status.SEALED: "已封填",
+        Status.ACCEPTED: "已验收销号",
+        Status.RETAINED: "保留",
+        Status.REACTIVATED: "复启待处置",
+    },
+}

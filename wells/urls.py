@@ -14,6 +14,7 @@ urlpatterns = [
     path("wells/bulk/notify/", views.bulk_notify, name="bulk-notify"),
     path("wells/import/", views.well_import, name="import"),
     path("wells/import/confirm/", views.well_import_confirm, name="import-confirm"),
+    path("wells/import/cancel/", views.well_import_cancel, name="import-cancel"),
     path("wells/import/errors.xlsx", views.well_import_errors, name="import-errors"),
     path("wells/attachments/<int:pk>/download/", views.attachment_download, name="attachment-download"),
     path("well/<str:code>/", views.well_detail, name="well"),

@@ -8,7 +8,6 @@ well only through the forms of :mod:`wells.forms`, which call
 :func:`wells.workflow.perform`."""
 
 import logging
-import uuid
 
 import segno
 from django import forms
@@ -16,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files import File
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, IntegerField, Value, When
 from django.http import Http404
@@ -30,14 +28,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.choices import BUREAU_ROLES, Role
+from accounts.models import Unit
 from wells import tally
 from wells.api.files import XLSX_CONTENT_TYPE, default_campaign, file_response
-from wells.choices import ACTION_FIELDS, ACTION_ROLES, SETTLED_STATUSES, Action, FieldKind, Status, Use
-from wells.excel import ImportFileError, error_workbook, import_sheet, read_sheet
+from wells.choices import ACTION_FIELDS, ACTION_ROLES, SETTLED_STATUSES, WORKBOOK_LABELS, Action, FieldKind, Status, Use
+from wells.excel import ImportFileError, error_workbook, import_book, import_staged, read_upload, staged_plan, staging
+from wells.excel.inventory import PREVIEW_ROWS_SHOWN
 from wells.filtersets import WellFilterSet, ledger_wells
 from wells.forms import ActionForm, EvidenceUploadForm, InspectionForm, PageActionForm
 from wells.history import shown, well_history
-from wells.models import Attachment, Campaign, Well
+from wells.models import Attachment, Campaign, Township, Well
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment
 from wells.workflow import WorkflowError, available_actions
 
@@ -648,86 +648,111 @@ def attachment_download(request, pk):
 
 # The inventory import: upload, preview, confirm ----------------------------------------------
 
-# The session key under which the uploaded workbook waits for confirmation.
+# The session key of the preview waiting for confirmation (wells.excel.staging).
 STAGED_IMPORT = "staged_import"
 
 
-def _staging_dir():
-    return settings.ATTACHMENT_ROOT / "imports"
+def _staged_token(request):
+    return request.session.get(STAGED_IMPORT, {}).get("token", "")
 
 
-def _staged_path(request):
-    """The file this user uploaded for preview, or None. The name is ours
-    (a random token), never the uploader's."""
-    token = request.session.get(STAGED_IMPORT, {}).get("token", "")
-    path = _staging_dir() / f"{token}.xlsx"
-    return path if token.isalnum() and path.is_file() else None
-
-
-def _staged_campaign(request):
-    """The campaign chosen with the previewed upload (None: the default)."""
-    return Campaign.objects.filter(pk=request.session[STAGED_IMPORT].get("campaign")).first()
+def _drop_staged(request):
+    staging.remove(_staged_token(request))
+    request.session.pop(STAGED_IMPORT, None)
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Inventory workbook (.xlsx)"))
+    file = forms.FileField(label=gettext_lazy("Inventory file (.xlsx, .xlsm, .xls, .ods or .csv)"))
     campaign = forms.ModelChoiceField(
         label=gettext_lazy("Campaign of new wells"), queryset=Campaign.objects.all(), required=False
     )
 
 
+def _preview_context(result):
+    """The preview as the page shows it: each row's fields with their
+    labels, townships and units by name."""
+    townships = dict(Township.objects.values_list("code", "name"))
+    units = dict(Unit.objects.values_list("pk", "name"))
+    labels = {f.name: f.verbose_name for f in Well._meta.concrete_fields}
+
+    def display(name, value):
+        if value is None or value == "":
+            return ""
+        if name == "township":
+            return townships.get(value, value)
+        if name == "responsible_unit":
+            return units.get(value, value)
+        if name == "uses":
+            return "、".join(str(Use(use).label) for use in value)
+        if name in WORKBOOK_LABELS:
+            return WORKBOOK_LABELS[name].get(value, value)
+        return value
+
+    rows = []
+    for line in result.rows[:PREVIEW_ROWS_SHOWN]:
+        fields = [
+            {"label": labels.get(name, name), "before": display(name, before), "after": display(name, after)}
+            for name, (before, after) in line["changes"].items()
+        ]
+        rows.append({**line, "fields": fields})
+    return {"result": result, "preview_rows": rows, "rows_hidden": max(0, len(result.rows) - PREVIEW_ROWS_SHOWN)}
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def well_import(request):
-    """Upload a workbook and see what it would do (nothing is written); then
-    confirm it, or download it back with its errors marked."""
+    """Upload a file and see, row by row, what it would do and every
+    warning (nothing is written); then confirm it, cancel it, or download
+    it back with its errors marked. The file is read once: the confirmation
+    applies what the preview kept."""
     if request.user.role not in BUREAU_ROLES:
         raise PermissionDenied
     form = ImportUploadForm(request.POST or None, request.FILES or None)
-    result = None
+    context = {"form": form, "result": None}
     if request.method == "POST" and form.is_valid():
         campaign = form.cleaned_data["campaign"] or default_campaign()
-        upload = form.cleaned_data["file"]
         try:
-            result = import_sheet(read_sheet(upload), campaign=campaign, actor=request.user, dry_run=True)
+            book = read_upload(form.cleaned_data["file"])
+            result = import_book(book, campaign=campaign, actor=request.user, dry_run=True)
         except ImportFileError as error:
             form.add_error("file", error.message)
         else:
-            token = uuid.uuid4().hex
-            _staging_dir().mkdir(parents=True, exist_ok=True)
-            upload.seek(0)
-            with open(_staging_dir() / f"{token}.xlsx", "wb") as staged:
-                for chunk in upload.chunks():
-                    staged.write(chunk)
-            old = _staged_path(request)
-            if old:
-                old.unlink(missing_ok=True)
-            request.session[STAGED_IMPORT] = {"token": token, "campaign": campaign.pk if campaign else None}
-    return render(request, "wells/import.html", {"form": form, "result": result})
+            _drop_staged(request)
+            errors_file = error_workbook(book.sheets, result.errors) if result.errors else None
+            try:
+                plan = staged_plan(result, campaign=campaign)
+                token = staging.stage(plan, user=request.user, errors_file=errors_file)
+            finally:
+                if errors_file is not None:
+                    errors_file.close()
+            request.session[STAGED_IMPORT] = {"token": token}
+            context.update(_preview_context(result))
+    return render(request, "wells/import.html", context)
 
 
 @require_POST
 @login_required
 def well_import_confirm(request):
-    """Import the previewed workbook for real: all or nothing."""
+    """Apply the preview: all or nothing, refusing any well changed since."""
     if request.user.role not in BUREAU_ROLES:
         raise PermissionDenied
-    path = _staged_path(request)
-    if path is None:
-        messages.error(request, _("There is no previewed workbook to import; upload it again."))
+    token = _staged_token(request)
+    plan = staging.load(token, user=request.user)
+    if plan is None:
+        messages.error(request, _("There is no previewed file to import; upload it again."))
         return redirect("wells:import")
-    campaign = _staged_campaign(request)
+    campaign = Campaign.objects.filter(pk=plan["campaign"]).first()
     try:
-        with open(path, "rb") as staged:
-            result = import_sheet(read_sheet(File(staged, name=path.name)), campaign=campaign, actor=request.user)
+        result = import_staged(plan, campaign=campaign, actor=request.user)
     except ImportFileError as error:
         messages.error(request, error.message)
         return redirect("wells:import")
     if result.errors:
-        # The ledger changed since the preview (a code taken, a unit renamed).
-        return render(request, "wells/import.html", {"form": ImportUploadForm(), "result": result})
-    path.unlink(missing_ok=True)
-    del request.session[STAGED_IMPORT]
+        # The ledger changed since the preview (a well changed, a code taken).
+        _drop_staged(request)
+        context = {"form": ImportUploadForm(), **_preview_context(result), "confirm_refused": True}
+        return render(request, "wells/import.html", context)
+    _drop_staged(request)
     messages.success(
         request,
         _("Imported: %(created)s wells added, %(updated)s updated, %(unchanged)s unchanged.")
@@ -736,17 +761,25 @@ def well_import_confirm(request):
     return redirect("wells:ledger")
 
 
+@require_POST
+@login_required
+def well_import_cancel(request):
+    """Drop the preview: nothing is written, nothing is kept."""
+    if request.user.role not in BUREAU_ROLES:
+        raise PermissionDenied
+    _drop_staged(request)
+    messages.info(request, _("The preview was cancelled; nothing was imported."))
+    return redirect("wells:import")
+
+
 @require_GET
 @login_required
 def well_import_errors(request):
-    """The previewed workbook with a column saying what is wrong on each row."""
+    """The previewed file's sheets with a column saying what is wrong on each row."""
     if request.user.role not in BUREAU_ROLES:
         raise PermissionDenied
-    path = _staged_path(request)
+    token = _staged_token(request)
+    path = staging.errors_path(token) if staging.load(token, user=request.user) is not None else None
     if path is None:
         raise Http404
-    campaign = _staged_campaign(request)
-    with open(path, "rb") as staged:
-        sheet = read_sheet(File(staged, name=path.name))
-        result = import_sheet(sheet, campaign=campaign, actor=request.user, dry_run=True)
-    return file_response(error_workbook(sheet, result.errors), "机井台账-错误说明.xlsx", XLSX_CONTENT_TYPE)
+    return file_response(open(path, "rb"), "机井台账-错误说明.xlsx", XLSX_CONTENT_TYPE)  # noqa: SIM115 - closed by the response

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from accounts.choices import BUREAU_ROLES, Role
 from wells.api.figures import FilteredFiguresMixin
 from wells.api.schema import LedgerAutoSchema
-from wells.excel import ImportFileError, error_workbook, export_wells, import_sheet, read_sheet, template_workbook
+from wells.excel import ImportFileError, error_workbook, export_wells, import_book, read_upload, template_workbook
 from wells.filtersets import WellFilterSet, ledger_wells
 from wells.models import Campaign, Well
 from wells.reports import DOCX_CONTENT_TYPE, acceptance_form, closure_notice
@@ -77,7 +77,10 @@ def default_campaign():
 class ImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(
         allow_empty_file=True,
-        help_text=gettext_lazy("The inventory as an Excel workbook (.xlsx), in the template's columns."),
+        help_text=gettext_lazy(
+            "The inventory as a workbook (.xlsx, .xlsm, .xls, .ods) or a CSV file (UTF-8 or GB18030/GBK), in "
+            "the template's columns."
+        ),
     )
     dry_run = serializers.BooleanField(
         default=False,
@@ -105,16 +108,23 @@ class ImportRequestSerializer(serializers.Serializer):
 
 
 class ImportErrorSerializer(serializers.Serializer):
-    row = serializers.IntegerField(help_text=gettext_lazy("The row number Excel shows."))
+    sheet = serializers.CharField(allow_null=True, help_text=gettext_lazy("The sheet's name (a CSV: the file's)."))
+    row = serializers.IntegerField(
+        allow_null=True, help_text=gettext_lazy("The row number the office program shows; null for a whole sheet.")
+    )
     field = serializers.CharField(allow_null=True, help_text=gettext_lazy("The column's header, e.g. 经度."))
     message = serializers.CharField()
 
 
 class ImportPreviewSerializer(serializers.Serializer):
+    sheet = serializers.CharField()
     row = serializers.IntegerField()
-    code = serializers.CharField()
-    action = serializers.ChoiceField(choices=["create", "update", "unchanged"])
-    changes = serializers.ListField(child=serializers.CharField())
+    code = serializers.CharField(allow_null=True)
+    action = serializers.ChoiceField(choices=["create", "update", "unchanged", "error"])
+    changes = serializers.DictField(
+        child=serializers.ListField(min_length=2, max_length=2),
+        help_text=gettext_lazy("{field: [before, after]}; a new well's before is null."),
+    )
 
 
 class ImportResultSerializer(serializers.Serializer):
@@ -122,17 +132,21 @@ class ImportResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     errors = ImportErrorSerializer(many=True)
-    dry_run = serializers.BooleanField(required=False)
-    wells = ImportPreviewSerializer(many=True, required=False, help_text=gettext_lazy("In a dry run only."))
+    warnings = ImportErrorSerializer(
+        many=True, help_text=gettext_lazy("What was read but deserves a word; never blocks the import.")
+    )
+    rows = ImportPreviewSerializer(many=True, required=False, help_text=gettext_lazy("In a dry run only."))
 
 
 IMPORT_DESCRIPTION = gettext_lazy(
-    "Creates and updates wells from an inventory workbook, all or nothing. The header row (机井编码, 取水户名称, "
-    "取水户类型, 乡镇(街道), 村(社区), 经度, 纬度, 所在区域, 用途, 井深(米), 取水许可证号, 电表号, 类别, 责任单位, "
-    "责任人, 限期, 备注) may sit under title rows. A code already in the ledger updates that well (never its "
-    "status); an empty cell keeps the well's value. New wells join the campaign given, or the most recently "
-    "issued one. Any bad row: 400 with every error by row and column, and nothing written. A file that "
-    "cannot be read: 400 with detail. Bureau roles only."
+    "Creates and updates wells from an inventory workbook (.xlsx, .xlsm, .xls, .ods) or CSV file, all or "
+    "nothing; every sheet with the header row is imported, the others are named in the warnings. The header "
+    "row (机井编码, 取水户名称, 取水户类型, 乡镇(街道), 村(社区), 经度, 纬度, 所在区域, 用途, 井深(米), "
+    "取水许可证号, 电表号, 类别, 责任单位, 责任人, 限期, 备注) may sit under title rows. A code already in the "
+    "ledger updates that well (never its status); an empty cell keeps the well's value. New wells join the "
+    "campaign given, or the most recently issued one. A dry run answers, per row, what would happen and each "
+    "field's before and after. Any bad row: 400 with every error by sheet, row and column, and nothing "
+    "written. A file that cannot be read: 400 with detail. Bureau roles only."
 )
 
 
@@ -152,9 +166,9 @@ class WellImportView(FileView, APIView):
         form = ImportRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            sheet = read_sheet(form.validated_data["file"])
-            result = import_sheet(
-                sheet,
+            book = read_upload(form.validated_data["file"])
+            result = import_book(
+                book,
                 campaign=form.validated_data["campaign"],
                 actor=request.user,
                 dry_run=form.validated_data["dry_run"],
@@ -188,11 +202,11 @@ class WellImportErrorsView(FileView, APIView):
         form = ImportErrorsRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            sheet = read_sheet(form.validated_data["file"])
-            result = import_sheet(sheet, campaign=form.validated_data["campaign"], actor=request.user, dry_run=True)
+            book = read_upload(form.validated_data["file"])
+            result = import_book(book, campaign=form.validated_data["campaign"], actor=request.user, dry_run=True)
         except ImportFileError as error:
             return Response({"detail": error.message}, status=status.HTTP_400_BAD_REQUEST)
-        return file_response(error_workbook(sheet, result.errors), "机井台账-错误说明.xlsx", XLSX_CONTENT_TYPE)
+        return file_response(error_workbook(book.sheets, result.errors), "机井台账-错误说明.xlsx", XLSX_CONTENT_TYPE)
 
 
 class WellImportTemplateView(FileView, APIView):

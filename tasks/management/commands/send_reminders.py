@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from tasks.reminders import send_reminders
 from tasks.services import sync_tasks
 from wells import tally
+from wells.excel import staging
 
 
 class Command(BaseCommand):
@@ -16,6 +17,8 @@ class Command(BaseCommand):
         created, moved = sync_tasks()
         count = send_reminders()
         _before, rows = tally.compact()
+        # Import previews never confirmed or cancelled.
+        staging.clear_expired()
         self.stdout.write(
             f"{created} new tasks, {moved} due dates moved, {count} new notifications; well tally in {rows} rows."
         )

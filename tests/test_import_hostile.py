@@ -151,3 +151,53 @@ def test_a_file_that_takes_too_long_to_read_is_refused_at_the_wall_clock_bound(a
     assert "within 1 seconds" in response.json()["detail"]
     assert time.monotonic() - started < 1 + SLACK_SECONDS
     assert not Well.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_hostile_uploads_at_once_leave_the_well_list_answering(staff, zhongshan, campaign, settings):
+    """The reading happens in child processes with their own limits, so a
+    worker thread waiting on one holds nothing the list needs: while four
+    of the costliest files are refused at once, the list keeps answering."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from django.test import Client
+
+    content = used_range_to_the_last_row("XFD")
+    start = threading.Barrier(5)
+
+    def signed_in():
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(staff)
+        return client
+
+    # Signed in here, before the threads: each only uploads.
+    clients = [signed_in() for _ in range(4)]
+
+    def upload(client):
+        try:
+            start.wait(timeout=30)
+            began = time.monotonic()
+            response = client.post(IMPORT_URL, {"file": SimpleUploadedFile("台账.xlsx", content)})
+            return response.status_code, time.monotonic() - began
+        finally:
+            connection.close()
+
+    reader = signed_in()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        uploads = [pool.submit(upload, client) for client in clients]
+        start.wait(timeout=30)
+        answers = []
+        while not all(future.done() for future in uploads):
+            began = time.monotonic()
+            status = reader.get(reverse("api:well-list")).status_code
+            answers.append((status, time.monotonic() - began))
+        refused = [future.result() for future in uploads]
+
+    assert [status for status, _seconds in refused] == [400] * 4
+    assert all(seconds < settings.IMPORT_READ_SECONDS + SLACK_SECONDS for _status, seconds in refused)
+    assert answers and all(status == 200 for status, _seconds in answers)
+    # Each list answer in well under a second while the four are read.
+    assert max(seconds for _status, seconds in answers) < 1.0
+    assert not Well.objects.exists()

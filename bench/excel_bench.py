@@ -240,6 +240,7 @@ def hostile_reads():
 def job_import_api(workdir, campaign_id):
     """The same file through POST /api/v1/imports/wells/ (Django's test
     client, a bureau user): what bench/run.py's import job measures."""
+    from django.contrib.auth.models import Group
     from django.test import Client
 
     from accounts.choices import Role, UnitKind
@@ -248,15 +249,18 @@ def job_import_api(workdir, campaign_id):
 
     remove_scratch_wells(IMPORT_PREFIX)
     bureau, _ = Unit.objects.get_or_create(name="基准测试水利局", defaults={"kind": UnitKind.BUREAU})
-    user, _ = User.objects.get_or_create(username="bench-import", defaults={"role": Role.BUREAU_STAFF, "unit": bureau})
+    user, _ = User.objects.get_or_create(username="bench-import", defaults={"unit": bureau})
+    # The role is the user's group (DESIGN §4).
+    user.groups.add(Group.objects.get(name=Role.BUREAU_STAFF))
     client = Client()
     client.force_login(user)
     baseline = rss_mb()
     with open(workdir / "import.xlsx", "rb") as handle:
         started = time.perf_counter()
-        response = client.post("/api/v1/imports/wells/", {"file": handle, "campaign": campaign_id})
+        # The production settings redirect plain HTTP to HTTPS.
+        response = client.post("/api/v1/imports/wells/", {"file": handle, "campaign": campaign_id}, secure=True)
         seconds = time.perf_counter() - started
-    assert response.status_code == 200, response.content[:500]
+    assert response.status_code == 200, (response.status_code, response.content[:500], response.headers)
     created = Well.objects.filter(code__startswith=IMPORT_PREFIX).count()
     return {"rows": created, "seconds": seconds, "baseline_mb": baseline, "peak_mb": rss_mb()}
 

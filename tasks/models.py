@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -10,7 +9,7 @@ from accounts.models import Unit
 from tasks.choices import NotificationKind, PublicityKind, Step, TaskStatus
 from wellclosure.history import tracked
 from wellclosure.validators import date_in_range, no_control_characters
-from wells.models import CHINA_LAT, CHINA_LNG, Attachment, Campaign, Township, Well, WellEvent
+from wells.models import Attachment, Campaign, Township, Well, WellEvent, latitude_field, longitude_field
 
 
 class CampaignSettings(models.Model):
@@ -197,22 +196,8 @@ class MonitoringWell(models.Model):
         blank=True,
         related_name="+",
     )
-    lat = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(CHINA_LAT[0]), MaxValueValidator(CHINA_LAT[1])],
-    )
-    lng = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(CHINA_LNG[0]), MaxValueValidator(CHINA_LNG[1])],
-    )
+    lat = latitude_field()
+    lng = longitude_field()
 
     class Meta:
         verbose_name = _("monitoring well")

@@ -39,6 +39,31 @@ CHINA_LAT = (Decimal("18"), Decimal("54"))
 CHINA_LNG = (Decimal("73"), Decimal("135"))
 
 
+def latitude_field():
+    """A WGS84 latitude inside China's bounding box, or none (a well, an
+    inspection, a monitoring well: one definition for all)."""
+    return models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CHINA_LAT[0]), MaxValueValidator(CHINA_LAT[1])],
+    )
+
+
+def longitude_field():
+    """A WGS84 longitude inside China's bounding box, or none."""
+    return models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CHINA_LNG[0]), MaxValueValidator(CHINA_LNG[1])],
+    )
+
+
 class TownshipManager(models.Manager):
     def get_by_natural_key(self, code):
         return self.get(code=code)
@@ -186,22 +211,8 @@ class Well(models.Model):
     village = models.CharField(
         _("village or community"), max_length=100, blank=True, validators=[no_control_characters]
     )
-    lat = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(CHINA_LAT[0]), MaxValueValidator(CHINA_LAT[1])],
-    )
-    lng = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(CHINA_LNG[0]), MaxValueValidator(CHINA_LNG[1])],
-    )
+    lat = latitude_field()
+    lng = longitude_field()
     zone = models.CharField(_("zone"), max_length=20, choices=Zone.choices, default=Zone.PROHIBITED)
     uses = MultipleChoiceTextField(_("uses"), choices=Use.choices)
     depth_m = models.DecimalField(
@@ -560,22 +571,8 @@ class Inspection(models.Model):
     )
     inspector_name = models.CharField(_("inspector name"), max_length=150)
     result = models.CharField(_("result"), max_length=20, choices=InspectionResult.choices)
-    lat = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(CHINA_LAT[0]), MaxValueValidator(CHINA_LAT[1])],
-    )
-    lng = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(CHINA_LNG[0]), MaxValueValidator(CHINA_LNG[1])],
-    )
+    lat = latitude_field()
+    lng = longitude_field()
     note = models.TextField(_("note"), blank=True, validators=[no_control_characters])
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

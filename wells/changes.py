@@ -174,6 +174,27 @@ def read_note(value, *, field="note", label=None):
     return note
 
 
+def actor_name(actor):
+    """The name a record copies from its actor, so that it outlives the user."""
+    return str(actor)[:150] if actor is not None else ""
+
+
+def history_record(well, changes, *, actor, kind, note="", event=None, at=None):
+    """The history record of one change to ``well`` (unsaved), at the well's
+    version after the change."""
+    return WellChange(
+        well=well,
+        kind=kind,
+        at=at or timezone.now(),
+        actor=actor,
+        actor_name=actor_name(actor),
+        changes=changes,
+        note=str(note or ""),
+        version=well.version,
+        event=event,
+    )
+
+
 def save_and_record(well, changes, *, actor, kind, note="", event=None, extra=None):
     """Steps 3 and 4: bump the locked ``well``'s version, save the fields
     that ``changes`` names, and write the history record (``extra`` adds to
@@ -182,16 +203,9 @@ def save_and_record(well, changes, *, actor, kind, note="", event=None, extra=No
     attnames = [Well._meta.get_field(name).attname for name in changes]
     well.version += 1
     well.save(update_fields=[*attnames, "version", "updated_at"])
-    return WellChange.objects.create(
-        well=well,
-        kind=kind,
-        actor=actor,
-        actor_name=str(actor)[:150] if actor is not None else "",
-        changes={**changes, **(extra or {})},
-        note=str(note or ""),
-        version=well.version,
-        event=event,
-    )
+    record = history_record(well, {**changes, **(extra or {})}, actor=actor, kind=kind, note=note, event=event)
+    record.save()
+    return record
 
 
 def recheck_scope(well, actor):
@@ -340,7 +354,6 @@ def insert_wells(wells, *, actor, kind, note=""):
         ids = dict(Well.objects.filter(code__in=[w.code for w in wells]).values_list("code", "pk"))
         for well in wells:
             well.pk = ids[well.code]
-    actor_name = str(actor)[:150] if actor is not None else ""
     now = timezone.now()
     retained = [well for well in wells if well.status == Status.RETAINED]
     events = WellEvent.objects.bulk_create(
@@ -351,7 +364,7 @@ def insert_wells(wells, *, actor, kind, note=""):
                 from_status=Status.INVENTORIED,
                 to_status=Status.RETAINED,
                 actor=actor,
-                actor_name=actor_name,
+                actor_name=actor_name(actor),
                 created_at=now,
                 data={"reason": well.note or str(_("Kept by the inventory as category 保留.")), "review_on": None},
             )
@@ -361,16 +374,14 @@ def insert_wells(wells, *, actor, kind, note=""):
     events_by_well = {event.well_id: event for event in events if event.pk is not None}
     WellChange.objects.bulk_create(
         [
-            WellChange(
-                well=well,
-                kind=kind,
-                at=now,
+            history_record(
+                well,
+                {field.name: [None, jsonable(getattr(well, field.attname))] for field in _RECORDED},
                 actor=actor,
-                actor_name=actor_name,
-                changes={field.name: [None, jsonable(getattr(well, field.attname))] for field in _RECORDED},
-                note=str(note or ""),
-                version=well.version,
+                kind=kind,
+                note=note,
                 event=events_by_well.get(well.pk),
+                at=now,
             )
             for well in wells
         ],
@@ -398,7 +409,7 @@ def record_inspection(well, *, actor, values, version=None, photos=(), deadline=
                 _("This inspection finds an accepted well in use: give the new deadline for closing it again."),
                 field="deadline",
             )
-        inspection = Inspection(well=locked, inspector=actor, inspector_name=str(actor)[:150], **values)
+        inspection = Inspection(well=locked, inspector=actor, inspector_name=actor_name(actor), **values)
         inspection.full_clean(exclude=["well", "inspector"])
         inspection.save()
         if photos:
@@ -485,7 +496,6 @@ def import_wells(*, actor, created, updated, note=""):
     if not updated:
         return
     now = timezone.now()
-    actor_name = str(actor)[:150] if actor is not None else ""
     records, fields, moved = [], set(), []
     for well, before in updated:
         changes = differences(before, well)
@@ -494,18 +504,7 @@ def import_wells(*, actor, created, updated, note=""):
         fields.update(Well._meta.get_field(name).attname for name in changes)
         well.version += 1
         well.updated_at = now
-        records.append(
-            WellChange(
-                well=well,
-                kind=ChangeKind.IMPORT,
-                at=now,
-                actor=actor,
-                actor_name=actor_name,
-                changes=changes,
-                note=str(note or ""),
-                version=well.version,
-            )
-        )
+        records.append(history_record(well, changes, actor=actor, kind=ChangeKind.IMPORT, note=note, at=now))
     Well.objects.bulk_update([well for well, _before in updated], [*sorted(fields), "version", "updated_at"], 1000)
     WellChange.objects.bulk_create(records, batch_size=1000)
     for well, changes in moved:

@@ -9,6 +9,7 @@ written to a well goes unseen."""
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wellclosure.history import keeps_history
 from wells.changes import jsonable
@@ -17,11 +18,11 @@ from wells.models import Well
 
 # What a record may hold beside the well's own fields.
 EXTRA_LABELS = {
-    "action": lambda: _("Action"),
-    "inspection": lambda: _("Inspection"),
-    "result": lambda: _("Result"),
-    "inspected_on": lambda: _("Inspected on"),
-    "evidence": lambda: _("Evidence"),
+    "action": gettext_lazy("Action"),
+    "inspection": gettext_lazy("Inspection"),
+    "result": gettext_lazy("Result"),
+    "inspected_on": gettext_lazy("Inspected on"),
+    "evidence": gettext_lazy("Evidence"),
 }
 EXTRA_CHOICES = {"action": Action, "result": InspectionResult}
 _FIELDS = {field.name: field for field in Well._meta.concrete_fields}
@@ -128,7 +129,7 @@ def shown(entries):
 
 def _label(name):
     if name in EXTRA_LABELS:
-        return EXTRA_LABELS[name]()
+        return str(EXTRA_LABELS[name])
     field = _FIELDS.get(name)
     return str(field.verbose_name) if field is not None else name
 

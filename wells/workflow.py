@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from wellclosure.validators import check_date, check_text
 from wells.changes import (
     WorkflowError,
+    actor_name,
     check_version,
     connect,
     differences,
@@ -130,7 +131,7 @@ def perform(well, action, *, actor, data=None, version=None):
             from_status=from_status,
             to_status=locked.status,
             actor=actor,
-            actor_name=str(actor)[:150],
+            actor_name=actor_name(actor),
             note=note,
             data=event_data,
             changes={field: changes[field] for field in TRACKED_FIELDS if field in changes},

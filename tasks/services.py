@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Role
 from tasks.choices import STEP_ACTIONS, Step, TaskStatus
 from tasks.models import CampaignSettings, Duty, Task
+from wellclosure import bulk
 from wells.changes import WorkflowError, record_supply
 from wells.choices import Action, Status
 from wells.models import Attachment, Inspection, Well, WellEvent
@@ -125,7 +126,7 @@ def generate_tasks(wells):
                     due_on=due_date(well, duty),
                 )
             )
-    Task.objects.bulk_create(new_tasks, batch_size=1000)
+    bulk.insert(Task, new_tasks)
     return len(new_tasks)
 
 

@@ -214,7 +214,7 @@ SOURCES = {
         lambda: book_bytes(
             [("台账", table([values("CJ-H-001"), values("CJ-H-002"), values("CJ-H-003")]))], edit=hide_row_and_column
         ),
-        ("xlsx", "ods"),
+        ("xlsx", "xls", "ods"),
     ),
     "numbers": (
         ".csv",
@@ -447,7 +447,7 @@ def test_identifiers_that_lost_digits_are_refused_and_lost_zeros_warned(api, off
     assert not Well.objects.exists()
 
 
-@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
 def test_hidden_rows_and_columns_are_imported_with_a_warning(api, office, fmt):
     response = post(api, office("hidden", fmt), f"台账.{fmt}")
 

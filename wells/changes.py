@@ -25,11 +25,12 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import BUREAU_ROLES, Role
+from wellclosure import bulk
 from wellclosure.validators import check_text
 from wells.choices import Action, Category, ChangeKind, InspectionResult, Status
 from wells.models import Attachment, Inspection, Well, WellChange, WellEvent
@@ -337,26 +338,11 @@ def insert_wells(wells, *, actor, kind, note=""):
         well.version = 1
         if well.category == Category.RETAINED:
             well.status = Status.RETAINED
-    connection = connections[Well.objects.db]
-    if connection.vendor == "postgresql" and len(wells) > 1:
-        # Each insert fires the field-history trigger (wellclosure/history.py),
-        # which first asks pgtrigger whether it is to be ignored: it reads the
-        # setting pgtrigger.ignore inside an exception block, and when the
-        # setting was never defined the read fails and the block's
-        # subtransaction is rolled back, for every row: 1.2 s of the 2.6 s
-        # the database spends on 10,000 wells at a million. Defined for this
-        # transaction as the empty list, it ignores no trigger: the same
-        # answer without the failure, and the same history.
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL pgtrigger.ignore = '{}'")
-    Well.objects.bulk_create(wells, batch_size=1000)
-    if any(well.pk is None for well in wells):  # a backend without RETURNING
-        ids = dict(Well.objects.filter(code__in=[w.code for w in wells]).values_list("code", "pk"))
-        for well in wells:
-            well.pk = ids[well.code]
+    bulk.insert(Well, wells)
     now = timezone.now()
     retained = [well for well in wells if well.status == Status.RETAINED]
-    events = WellEvent.objects.bulk_create(
+    events = bulk.insert(
+        WellEvent,
         [
             WellEvent(
                 well=well,
@@ -369,10 +355,11 @@ def insert_wells(wells, *, actor, kind, note=""):
                 data={"reason": well.note or str(_("Kept by the inventory as category 保留.")), "review_on": None},
             )
             for well in retained
-        ]
+        ],
     )
-    events_by_well = {event.well_id: event for event in events if event.pk is not None}
-    WellChange.objects.bulk_create(
+    events_by_well = {event.well_id: event for event in events}
+    bulk.insert(
+        WellChange,
         [
             history_record(
                 well,
@@ -385,7 +372,6 @@ def insert_wells(wells, *, actor, kind, note=""):
             )
             for well in wells
         ],
-        batch_size=1000,
     )
     run_hooks("on_create", wells)
 
@@ -506,7 +492,7 @@ def import_wells(*, actor, created, updated, note=""):
         well.updated_at = now
         records.append(history_record(well, changes, actor=actor, kind=ChangeKind.IMPORT, note=note, at=now))
     Well.objects.bulk_update([well for well, _before in updated], [*sorted(fields), "version", "updated_at"], 1000)
-    WellChange.objects.bulk_create(records, batch_size=1000)
+    bulk.insert(WellChange, records)
     for well, changes in moved:
         run_hooks("on_facts", well, changes)
 

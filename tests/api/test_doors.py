@@ -18,6 +18,7 @@ from tasks.models import Task
 from tests.api.helpers import png_bytes, url
 from tests.api.test_tasks import NOTICE, photo
 from tests.factories import UserFactory, WellFactory
+from wellclosure import bulk
 from wells import changes
 from wells.choices import Action, AttachmentKind, Category, ChangeKind, InspectionResult, Status, Use
 from wells.models import Well, WellChange, WellEvent
@@ -554,6 +555,21 @@ def test_only_the_doors_write_a_well(staff, well):
     with pytest.raises(WellWrittenOutsideTheDoors, match="wells/views.py"), transaction.atomic():
         exec(code, {"Well": Well, "pk": well.pk})
     assert Well.objects.get(pk=well.pk).village == "一村"
+
+
+def test_the_guard_sees_a_bulk_insert_of_wells_outside_the_doors(staff, well):
+    """wellclosure.bulk inserts with COPY on PostgreSQL, past Django's
+    execute wrappers: the guard still names the code that called it."""
+    from tests.one_door import ROOT, WellWrittenOutsideTheDoors
+
+    copy = Well.objects.get(pk=well.pk)
+    copy.pk, copy.code = None, "CJ-BULK-01"
+    source = "bulk.insert(Well, [copy])"
+    code = compile(source, str(ROOT / "wells" / "views.py"), "exec")
+
+    with pytest.raises(WellWrittenOutsideTheDoors, match="wells/views.py"), transaction.atomic():
+        exec(code, {"bulk": bulk, "Well": Well, "copy": copy})
+    assert not Well.objects.filter(code="CJ-BULK-01").exists()
 
 
 def test_the_role_table_of_the_doors(staff, officer, member, leader, well):

@@ -266,6 +266,76 @@ def _xlsx_structure(data, names):
     return found
 
 
+# BIFF records (Microsoft's [MS-XLS]): each a 2-byte type, a 2-byte length
+# and its data. A sheet's stream begins with BOF; the globals' BOUNDSHEET
+# records name each sheet and where its BOF lies in the stream.
+_BIFF_BOF, _BIFF_EOF, _BIFF_BOUNDSHEET = 0x0809, 0x000A, 0x0085
+_BIFF_ROW, _BIFF_COLINFO = 0x0208, 0x007D
+_BIFF_ROW_HIDDEN = 0x0020  # ROW.fDyZero: the row's height is zero
+_BIFF_COLUMN_HIDDEN = 0x0001  # COLINFO.fHidden
+_BIFF_COLUMNS = 256  # an .xls sheet has columns A to IV
+
+
+def _biff_records(stream, start):
+    """(type, data) of the records of one substream, from its BOF at
+    ``start`` to its EOF."""
+    position, end = start, len(stream)
+    while position + 4 <= end:
+        kind, length = _u16(stream, position), _u16(stream, position + 2)
+        data = stream[position + 4 : position + 4 + length]
+        position += 4 + length
+        yield kind, data
+        if kind == _BIFF_EOF:
+            return
+
+
+def _u16(data, offset):
+    return int.from_bytes(data[offset : offset + 2], "little")
+
+
+def _biff_sheet_name(data, biff8):
+    """The name in a BOUNDSHEET record: a short string after the sheet's
+    position (4 bytes), state and type (1 byte each)."""
+    count = data[6]
+    if not biff8:  # Excel 5/95: bytes in the workbook's code page
+        return data[7 : 7 + count].decode("gbk", "replace")
+    if data[7] & 0x01:  # UTF-16
+        return data[8 : 8 + 2 * count].decode("utf-16-le", "replace")
+    return data[8 : 8 + count].decode("latin-1")
+
+
+def _xls_structure(data, names):
+    """Hidden rows and columns of each sheet of an .xls (calamine does not
+    tell them), from the ROW and COLINFO records of the sheet's BIFF stream
+    in the compound file (olefile, pure Python)."""
+    import olefile
+
+    with olefile.OleFileIO(io.BytesIO(data)) as ole:
+        stream_name = "Workbook" if ole.exists("Workbook") else "Book"
+        stream = ole.openstream(stream_name).read()
+    records = _biff_records(stream, 0)
+    kind, bof = next(records, (None, b""))
+    if kind != _BIFF_BOF:
+        raise Refused("damaged")
+    biff8 = bof[:2] == b"\x00\x06"
+    starts = {}
+    for kind, record in records:
+        if kind == _BIFF_BOUNDSHEET and len(record) >= 8:
+            starts[_biff_sheet_name(record, biff8)] = int.from_bytes(record[:4], "little")
+    found = {}
+    for name in names:
+        if name not in starts:
+            continue
+        rows, columns = set(), set()
+        for kind, record in _biff_records(stream, starts[name]):
+            if kind == _BIFF_ROW and len(record) >= 16 and _u16(record, 12) & _BIFF_ROW_HIDDEN:
+                rows.add(_u16(record, 0) + 1)
+            elif kind == _BIFF_COLINFO and len(record) >= 10 and _u16(record, 8) & _BIFF_COLUMN_HIDDEN:
+                columns.update(range(_u16(record, 0), min(_u16(record, 2), _BIFF_COLUMNS - 1) + 1))
+        found[name] = (rows, columns, set())
+    return found
+
+
 _ODS_TAG = re.compile(
     rb"<table:table-row\b([^>]*)>|<table:table-column\b([^>]*)>|<table:table[\s>]([^>]*)>"
     rb"|<table:(?:covered-)?table-cell\b([^>]*)>|</table:table-row>"
@@ -344,7 +414,7 @@ def _read_in_child(data, kind):
         raise Refused("sheets", count=len(metadata), limit=MAX_SHEETS)
     names = [sheet.name for sheet in metadata]
     try:
-        structure = _xlsx_structure(data, names) if kind == XLSX else {}
+        structure = _xlsx_structure(data, names) if kind == XLSX else _xls_structure(data, names) if kind == XLS else {}
         ods = _ods_structure(data) if kind == ODS else {}
     except Refused:
         raise
@@ -405,7 +475,7 @@ def _child_main():
 def child_command(kind, seconds):
     # -I: the child sees neither the environment's PYTHON* variables nor
     # this directory on its path; it imports the standard library,
-    # defusedxml and python_calamine only.
+    # defusedxml, olefile and python_calamine only.
     return [sys.executable, "-I", __file__, kind, str(seconds)]
 
 

@@ -18,7 +18,7 @@ from tasks.models import CampaignSettings, Duty, Task
 from wellclosure import bulk
 from wells.changes import WorkflowError, record_supply
 from wells.choices import Action, Status
-from wells.models import Attachment, Inspection, Well, WellEvent
+from wells.models import Attachment, Campaign, Inspection, Well, WellEvent
 from wells.workflow import effective_events, perform, read_past_date
 
 # Actions after which a well starts a new round of closure work.
@@ -159,7 +159,9 @@ def inspections_due(wells, today=None):
     default_period = CampaignSettings._meta.get_field("inspection_period_days").default
     periods = dict(CampaignSettings.objects.values_list("campaign_id", "inspection_period_days"))
     due = Q(pk__in=[])
-    for campaign_id in wells.order_by().values_list("campaign_id", flat=True).distinct():
+    # Per campaign (a handful of rows), not per distinct campaign of the
+    # wells: that DISTINCT read every well of a million-well ledger.
+    for campaign_id in Campaign.objects.values_list("pk", flat=True):
         cutoff = today - datetime.timedelta(days=periods.get(campaign_id, default_period))
         cutoff_time = timezone.make_aware(datetime.datetime.combine(cutoff, datetime.time.min))
         recently_inspected = Inspection.objects.filter(well=OuterRef("pk"), inspected_on__gt=cutoff)

@@ -122,19 +122,28 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.UpdateModelMixin, viewsets.
 
     def get_queryset(self):
         phases = Phase.objects.order_by("campaign", "order")
-        campaign = self.request.query_params.get("campaign")
-        if campaign:
-            if not campaign.isdigit():
-                raise ValidationError({"campaign": _("Give the campaign's id.")})
-            phases = phases.filter(campaign_id=int(campaign))
+        campaign = campaign_param(self.request)
+        if campaign is not None:
+            phases = phases.filter(campaign_id=campaign)
         return phases
 
 
+def campaign_param(request):
+    """The optional ``campaign`` query parameter, a campaign's id (empty:
+    every campaign); any other value is refused, never ignored."""
+    campaign = request.query_params.get("campaign") or None
+    if campaign is not None and not campaign.isdigit():
+        raise ValidationError({"campaign": _("Give the campaign's id.")})
+    return None if campaign is None else int(campaign)
+
+
 class InspectionDueView(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Accepted wells whose post-closure inspection (回头看) is due."""
+    """Accepted wells whose post-closure inspection (回头看) is due, by
+    code, a page at a time."""
 
     serializer_class = WellSerializer
     permission_classes = [permissions.IsAuthenticated]
+    pagination_class = KeysetPagination
     queryset = Well.objects.none()
 
     @extend_schema(parameters=[OpenApiParameter("campaign", int, required=False)])
@@ -143,6 +152,9 @@ class InspectionDueView(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         wells = Well.objects.visible_to(self.request.user).select_related("township", "responsible_unit")
+        campaign = campaign_param(self.request)
+        if campaign is not None:
+            wells = wells.filter(campaign_id=campaign)
         return inspections_due(wells).order_by("code")
 
 
@@ -151,6 +163,7 @@ class PublicityRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, vie
     unit's, a township or member unit its own."""
 
     serializer_class = PublicityRecordSerializer
+    pagination_class = KeysetPagination
     permission_classes = [RoleMayWrite]
     write_roles = {"create": BUREAU_ROLES | {Role.TOWNSHIP_OFFICER, Role.UNIT_MEMBER}}
 
@@ -166,14 +179,17 @@ class PublicityRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, vie
 
 class MonitoringWellViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = MonitoringWellSerializer
+    pagination_class = KeysetPagination
     permission_classes = [permissions.IsAuthenticated]
     queryset = MonitoringWell.objects.select_related("township").order_by("code")
 
 
 class GroundwaterReadingViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    """Depth-to-water readings of the monitoring wells; the bureau enters them."""
+    """Depth-to-water readings of the monitoring wells, oldest first, a page
+    at a time; the bureau enters them."""
 
     serializer_class = GroundwaterReadingSerializer
+    pagination_class = KeysetPagination
     permission_classes = [RoleMayWrite]
     write_roles = {"create": BUREAU_ROLES}
-    queryset = GroundwaterReading.objects.select_related("monitoring_well").order_by("monitoring_well", "measured_on")
+    queryset = GroundwaterReading.objects.select_related("monitoring_well").order_by("measured_on", "pk")

@@ -93,6 +93,12 @@ def download_link(attachment):
 
 
 class WellEventInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """The well's latest events (:data:`SHOWN`); the rest are one click
+    away in the event list, filtered to the well (see
+    :meth:`WellAdmin.events_shown`): a well with thousands of events once
+    made a page of megabytes."""
+
+    SHOWN = 50
     model = WellEvent
     fields = readonly_fields = ("created_at", "action", "from_status", "to_status", "actor_name", "note", "data")
     ordering = ("-created_at", "-pk")
@@ -236,7 +242,11 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
             )
         else:
             # The well's history, from its doors' records, after the facts.
-            fieldsets = (*fieldsets, (_("Change history"), {"classes": ["collapse"], "fields": ["change_history"]}))
+            fieldsets = (
+                *fieldsets,
+                (_("Change history"), {"classes": ["collapse"], "fields": ["change_history"]}),
+                (_("Events"), {"fields": ["events_shown"]}),
+            )
         editable = self._editable_fields(request, obj)
         if editable is None or "uses" in editable:
             return fieldsets
@@ -259,6 +269,28 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
     @admin.display(boolean=True, description=_("overdue"))
     def overdue(self, obj):
         return obj.is_overdue
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, WellEventInline) and obj is not None and obj.pk:
+            latest = obj.events.order_by("-created_at", "-pk").values_list("pk", flat=True)[: inline.SHOWN]
+            kwargs["queryset"] = inline.get_queryset(request).filter(pk__in=list(latest))
+        return kwargs
+
+    @admin.display(description=_("events"))
+    def events_shown(self, obj):
+        total = obj.events.count()
+        link = reverse("admin:wells_wellevent_changelist") + f"?well__exact={obj.pk}"
+        if total <= WellEventInline.SHOWN:
+            label = ngettext("%(count)s event", "%(count)s events", total) % {"count": total}
+            return format_html('<a href="{}">{}</a>', link, label)
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            gettext("The latest %(shown)s of %(count)s events are shown below.")
+            % {"shown": WellEventInline.SHOWN, "count": total},
+            link,
+            gettext("All events of this well"),
+        )
 
     @admin.display(description=_("Change history"))
     def change_history(self, obj):
@@ -293,6 +325,7 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
             "updated_at",
             "uses_display",
             "change_history",
+            "events_shown",
         }
         return [
             f for f in fields if f in always or (editable is not None and f not in editable and f != "read_version")
@@ -600,6 +633,9 @@ class InspectionAdmin(WellRecordAdmin):
     list_select_related = ("well",)
     show_full_result_count = False
     readonly_fields = ("inspector_name", "created_at")
+    # A search box over the wells the user sees (WellAdmin's search), not a
+    # <select> of every well: that page once took 168 s at a million wells.
+    autocomplete_fields = ("well",)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "well":

@@ -1,0 +1,84 @@
+"""The admin's pages stay the size of what a person reads, however big the
+ledger: the inspection form searches for its well instead of listing every
+well in a <select>, and a well's page shows its latest events with a link
+to the rest."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import WellFactory
+from wells.admin import WellEventInline
+from wells.choices import Action, Status
+from wells.models import WellEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def autocomplete(client, term):
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "wells", "model_name": "inspection", "field_name": "well", "term": term},
+    )
+    assert response.status_code == 200, response.content
+    return {item["text"].split()[0] for item in response.json()["results"]}
+
+
+def test_the_inspection_form_searches_for_its_well(client, officer, zhongshan, ningbian, campaign):
+    own = WellFactory.create_batch(30, township=zhongshan, campaign=campaign)
+    theirs = WellFactory(township=ningbian, campaign=campaign)
+    client.force_login(officer)
+
+    page = client.get(reverse("admin:wells_inspection_add")).content.decode()
+
+    assert not any(well.code in page for well in own)  # no option per well
+    assert "admin-autocomplete" in page
+    found = autocomplete(client, "")
+    assert {well.code for well in own} >= found and theirs.code not in found
+    assert autocomplete(client, own[7].code) == {own[7].code}
+    assert autocomplete(client, theirs.code) == set()
+
+
+def test_a_well_page_shows_its_latest_events_and_links_to_all(client, staff, well, django_assert_max_num_queries):
+    start = timezone.now() - datetime.timedelta(days=100)
+    WellEvent.objects.bulk_create(
+        WellEvent(
+            well=well,
+            action=Action.NOTIFY,
+            from_status=Status.INVENTORIED,
+            to_status=Status.NOTIFIED,
+            actor_name="张三",
+            note=f"第{n}次",
+            created_at=start + datetime.timedelta(hours=n),
+        )
+        for n in range(WellEventInline.SHOWN + 25)
+    )
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:wells_well_change", args=[well.pk]))
+
+    page = response.content.decode()
+    shown = [n for n in range(WellEventInline.SHOWN + 25) if f"第{n}次" in page]
+    assert shown == list(range(25, WellEventInline.SHOWN + 25))  # the latest 50
+    assert f"The latest {WellEventInline.SHOWN} of {WellEventInline.SHOWN + 25} events" in page
+    link = reverse("admin:wells_wellevent_changelist") + f"?well__exact={well.pk}"
+    assert link in page
+    listed = client.get(link)
+    assert listed.status_code == 200
+    assert {event.well_id for event in listed.context["cl"].result_list} == {well.pk}
+
+
+def test_a_well_with_few_events_links_to_them(client, staff, well):
+    client.force_login(staff)
+
+    page = client.get(reverse("admin:wells_well_change", args=[well.pk])).content.decode()
+
+    assert "0 events" in page

@@ -152,7 +152,8 @@ def test_the_confirmation_applies_the_preview_with_one_read_of_the_file(signed_i
     monkeypatch.setattr(views, "read_upload", lambda upload: reads.append(upload.name) or real(upload))
 
     signed_in.post(reverse("wells:import"), {"file": workbook(row("NEW-1"))})
-    assert len(staged_files(settings)) == 1  # the plan, not the file
+    # The plan and the whole preview, not the file.
+    assert sorted(name.rsplit("-", 1)[-1].rsplit(".", 1)[-1] for name in staged_files(settings)) == ["json", "xlsx"]
     done = signed_in.post(reverse("wells:import-confirm"))
 
     assert done.status_code == 302
@@ -181,7 +182,7 @@ def test_a_well_changed_since_the_preview_is_refused_at_the_confirmation(signed_
 
 def test_cancelling_a_preview_removes_what_it_kept(signed_in, settings):
     signed_in.post(reverse("wells:import"), {"file": workbook(row("NEW-1"), row("NEW-2", lat="12.5"))})
-    assert len(staged_files(settings)) == 2  # the plan and the error report
+    assert len(staged_files(settings)) == 3  # the plan, the error report and the whole preview
 
     response = signed_in.post(reverse("wells:import-cancel"))
 
@@ -198,10 +199,55 @@ def test_previews_older_than_a_day_are_removed_by_the_daily_command(signed_in, s
     from django.core.management import call_command
 
     signed_in.post(reverse("wells:import"), {"file": workbook(row("NEW-1"))})
-    (name,) = staged_files(settings)
-    path = settings.ATTACHMENT_ROOT / "imports" / name
-    os.utime(path, (time.time() - 25 * 3600, time.time() - 25 * 3600))
+    for name in staged_files(settings):
+        os.utime(settings.ATTACHMENT_ROOT / "imports" / name, (time.time() - 25 * 3600, time.time() - 25 * 3600))
 
     call_command("clear_import_previews")
 
     assert staged_files(settings) == []
+
+
+def test_the_whole_preview_is_a_workbook_when_the_page_lists_only_the_first_rows(signed_in, monkeypatch, well):
+    from wells import views
+
+    monkeypatch.setattr(views, "PREVIEW_ROWS_SHOWN", 2)
+    update = row(well.code)
+    update[1] = "改名者"
+    preview = signed_in.post(
+        reverse("wells:import"), {"file": workbook(row("NEW-1"), row("NEW-2"), row("NEW-3"), update)}
+    )
+
+    page = preview.content.decode()
+    assert page.count('data-testid="import-row"') == 2
+    assert 'data-testid="import-preview-workbook"' in page
+    response = signed_in.get(reverse("wells:import-preview"))
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    lines = list(book["导入预览"].iter_rows(values_only=True))
+    assert lines[0] == ("工作表", "行", "机井编码", "处理", "字段", "原值", "新值")
+    assert {line[2] for line in lines[1:]} == {"NEW-1", "NEW-2", "NEW-3", well.code}
+    assert ("Sheet", 3, "NEW-1", "新增") in {line[:4] for line in lines}
+    (renamed,) = [line for line in lines if line[2] == well.code and line[6] == "改名者"]
+    assert (renamed[3], renamed[5]) == ("更新", well.owner_name)
+    assert book.sheetnames == ["导入预览"]  # no warning, no error
+    assert not Well.objects.filter(code__startswith="NEW").exists()
+
+
+def test_the_whole_preview_names_the_errors(signed_in):
+    signed_in.post(reverse("wells:import"), {"file": workbook(row("NEW-1"), row("NEW-2", lat="12.5"))})
+
+    response = signed_in.get(reverse("wells:import-preview"))
+
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    errors = list(book["错误"].iter_rows(values_only=True))
+    assert errors[0] == ("工作表", "行", "字段", "说明")
+    assert [(line[0], line[1], line[2]) for line in errors[1:]] == [("Sheet", 4, "纬度")]
+
+
+def test_the_whole_preview_is_gone_with_the_preview(signed_in):
+    signed_in.post(reverse("wells:import"), {"file": workbook(row("NEW-1"))})
+    assert signed_in.get(reverse("wells:import-preview")).status_code == 200
+
+    signed_in.post(reverse("wells:import-cancel"))
+
+    assert signed_in.get(reverse("wells:import-preview")).status_code == 404

@@ -521,6 +521,7 @@ MATRIX = {
         page("wells:import-cancel"), {"POST": R(302, 302, 403, 403, 403, 302)}, body=empty, api=False
     ),
     "wells:import-errors": Entry(page("wells:import-errors"), {"GET": R(404, 404, 403, 403, 403, 302)}, api=False),
+    "wells:import-preview": Entry(page("wells:import-preview"), {"GET": R(404, 404, 403, 403, 403, 302)}, api=False),
 }
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("wells/import/confirm/", views.well_import_confirm, name="import-confirm"),
     path("wells/import/cancel/", views.well_import_cancel, name="import-cancel"),
     path("wells/import/errors.xlsx", views.well_import_errors, name="import-errors"),
+    path("wells/import/preview.xlsx", views.well_import_preview, name="import-preview"),
     path("wells/attachments/<int:pk>/download/", views.attachment_download, name="attachment-download"),
     path("well/<str:code>/", views.well_detail, name="well"),
     path("well/<str:code>/action/<str:action>/", views.well_action, name="action"),

@@ -32,7 +32,16 @@ from accounts.models import Unit
 from wells import tally
 from wells.api.files import XLSX_CONTENT_TYPE, default_campaign, file_response
 from wells.choices import ACTION_FIELDS, ACTION_ROLES, SETTLED_STATUSES, WORKBOOK_LABELS, Action, FieldKind, Status, Use
-from wells.excel import ImportFileError, error_workbook, import_book, import_staged, read_upload, staged_plan, staging
+from wells.excel import (
+    ImportFileError,
+    error_workbook,
+    import_book,
+    import_staged,
+    preview_workbook,
+    read_upload,
+    staged_plan,
+    staging,
+)
 from wells.excel.inventory import PREVIEW_ROWS_SHOWN
 from wells.filtersets import WellFilterSet, ledger_wells
 from wells.forms import ActionForm, EvidenceUploadForm, InspectionForm, PageActionForm
@@ -668,9 +677,9 @@ class ImportUploadForm(forms.Form):
     )
 
 
-def _preview_context(result):
-    """The preview as the page shows it: each row's fields with their
-    labels, townships and units by name."""
+def _preview_rows(result, limit=None):
+    """The preview's rows as people read them: each row's fields with
+    their labels, townships and units by name (the first ``limit``)."""
     townships = dict(Township.objects.values_list("code", "name"))
     units = dict(Unit.objects.values_list("pk", "name"))
     labels = {f.name: f.verbose_name for f in Well._meta.concrete_fields}
@@ -689,13 +698,21 @@ def _preview_context(result):
         return value
 
     rows = []
-    for line in result.rows[:PREVIEW_ROWS_SHOWN]:
+    for line in result.rows[:limit]:
         fields = [
             {"label": labels.get(name, name), "before": display(name, before), "after": display(name, after)}
             for name, (before, after) in line["changes"].items()
         ]
         rows.append({**line, "fields": fields})
-    return {"result": result, "preview_rows": rows, "rows_hidden": max(0, len(result.rows) - PREVIEW_ROWS_SHOWN)}
+    return rows
+
+
+def _preview_context(result):
+    return {
+        "result": result,
+        "preview_rows": _preview_rows(result, PREVIEW_ROWS_SHOWN),
+        "rows_hidden": max(0, len(result.rows) - PREVIEW_ROWS_SHOWN),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -719,14 +736,16 @@ def well_import(request):
         else:
             _drop_staged(request)
             errors_file = error_workbook(book.sheets, result.errors) if result.errors else None
+            preview_file = preview_workbook(_preview_rows(result), warnings=result.warnings, errors=result.errors)
             try:
                 plan = staged_plan(result, campaign=campaign)
-                token = staging.stage(plan, user=request.user, errors_file=errors_file)
+                token = staging.stage(plan, user=request.user, errors_file=errors_file, preview_file=preview_file)
             finally:
+                preview_file.close()
                 if errors_file is not None:
                     errors_file.close()
             request.session[STAGED_IMPORT] = {"token": token}
-            context.update(_preview_context(result))
+            context.update(_preview_context(result), preview_file=True)
     return render(request, "wells/import.html", context)
 
 
@@ -778,8 +797,22 @@ def well_import_errors(request):
     """The previewed file's sheets with a column saying what is wrong on each row."""
     if request.user.role not in BUREAU_ROLES:
         raise PermissionDenied
+    return _staged_file(request, staging.errors_path, "机井台账-错误说明.xlsx")
+
+
+@require_GET
+@login_required
+def well_import_preview(request):
+    """The whole preview as a workbook: every row and each field's before
+    and after (the page lists the first rows), the warnings and errors."""
+    if request.user.role not in BUREAU_ROLES:
+        raise PermissionDenied
+    return _staged_file(request, staging.preview_path, "机井台账-导入预览.xlsx")
+
+
+def _staged_file(request, path_of, name):
     token = _staged_token(request)
-    path = staging.errors_path(token) if staging.load(token, user=request.user) is not None else None
+    path = path_of(token) if staging.load(token, user=request.user) is not None else None
     if path is None:
         raise Http404
-    return file_response(open(path, "rb"), "机井台账-错误说明.xlsx", XLSX_CONTENT_TYPE)  # noqa: SIM115 - closed by the response
+    return file_response(open(path, "rb"), name, XLSX_CONTENT_TYPE)  # noqa: SIM115 - closed by the response

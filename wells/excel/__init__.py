@@ -32,7 +32,7 @@ from wells.excel.inventory import (
     staged_plan,
 )
 from wells.excel.ledger import EXPORT_COLUMNS, export_wells
-from wells.excel.template import ERROR_HEADER, EXAMPLE_MARK, error_workbook, template_workbook
+from wells.excel.template import ERROR_HEADER, EXAMPLE_MARK, error_workbook, preview_workbook, template_workbook
 
 __all__ = [
     "COLUMNS",
@@ -49,6 +49,7 @@ __all__ = [
     "ImportResult",
     "Sheet",
     "error_workbook",
+    "preview_workbook",
     "export_wells",
     "import_book",
     "import_staged",

@@ -1,6 +1,6 @@
 """Previews waiting for their confirmation: what a preview found
-(:func:`wells.excel.inventory.staged_plan`, JSON) and, when it found
-errors, the error report, under ``ATTACHMENT_ROOT/imports/`` by a random
+(:func:`wells.excel.inventory.staged_plan`, JSON), the whole preview as a
+workbook and, when it found errors, the error report, under ``ATTACHMENT_ROOT/imports/`` by a random
 token — never the uploaded file, so that the confirmation reads nothing
 again. A preview's files are removed when it is confirmed, cancelled or
 replaced by the next upload, and after :data:`MAX_AGE` by
@@ -14,7 +14,8 @@ import uuid
 from django.conf import settings
 
 MAX_AGE = 24 * 3600
-SUFFIXES = (".json", "-errors.xlsx")
+ERRORS, PREVIEW = "-errors.xlsx", "-preview.xlsx"
+SUFFIXES = (".json", ERRORS, PREVIEW)
 
 
 def directory():
@@ -27,17 +28,18 @@ def _path(token, suffix):
     return directory() / f"{token}{suffix}"
 
 
-def stage(plan, *, user, errors_file=None):
-    """Keep ``plan`` (and the error report, an open file) for ``user``;
-    returns the token."""
+def stage(plan, *, user, errors_file=None, preview_file=None):
+    """Keep ``plan`` (and the error report and the whole preview, open
+    files) for ``user``; returns the token."""
     clear_expired()
     token = uuid.uuid4().hex
     directory().mkdir(parents=True, exist_ok=True)
     _path(token, ".json").write_text(json.dumps({"user": user.pk, "plan": plan}, ensure_ascii=False))
-    if errors_file is not None:
-        with open(_path(token, "-errors.xlsx"), "wb") as out:
-            while chunk := errors_file.read(1 << 16):
-                out.write(chunk)
+    for suffix, source in ((ERRORS, errors_file), (PREVIEW, preview_file)):
+        if source is not None:
+            with open(_path(token, suffix), "wb") as out:
+                while chunk := source.read(1 << 16):
+                    out.write(chunk)
     return token
 
 
@@ -51,7 +53,15 @@ def load(token, *, user):
 
 
 def errors_path(token):
-    path = _path(token, "-errors.xlsx")
+    return _file(token, ERRORS)
+
+
+def preview_path(token):
+    return _file(token, PREVIEW)
+
+
+def _file(token, suffix):
+    path = _path(token, suffix)
     return path if path is not None and path.is_file() else None
 
 

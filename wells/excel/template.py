@@ -218,6 +218,43 @@ def error_workbook(sheets, errors):
     return _saved(workbook)
 
 
+# The whole preview -------------------------------------------------------
+
+PREVIEW_HEADERS = ("工作表", "行", "机井编码", "处理", "字段", "原值", "新值")
+PREVIEW_ACTIONS = {"create": "新增", "update": "更新", "unchanged": "不变", "error": "拒绝"}
+ISSUE_HEADERS = ("工作表", "行", "字段", "说明")
+
+
+def preview_workbook(rows, *, warnings, errors):
+    """Every row of a preview, where the page lists the first
+    :data:`~wells.excel.inventory.PREVIEW_ROWS_SHOWN`: a line per field a
+    row sets or changes (a row that changes nothing, one line), with the
+    file's own column header and the values as the page shows them; then
+    a sheet of the warnings and one of the errors. ``rows`` are the page's
+    rows, each with ``fields`` of ``label``, ``before`` and ``after``.
+    Returns an open temporary file at its start."""
+    workbook = Workbook(write_only=True)
+    out = workbook.create_sheet("导入预览")
+    for index, width in enumerate((16, 6, 18, 8, 16, 30, 30), start=1):
+        out.column_dimensions[get_column_letter(index)].width = width
+    out.freeze_panes = "A2"
+    out.append([_styled(out, header, font=_HEADER_FONT) for header in PREVIEW_HEADERS])
+    for row in rows:
+        start = [_safe(row["sheet"]), row["row"], _safe(row["code"]), PREVIEW_ACTIONS.get(row["action"], row["action"])]
+        for change in row["fields"] or [{"label": "", "before": "", "after": ""}]:
+            out.append([*start, _safe(str(change["label"])), _safe(change["before"]), _safe(change["after"])])
+    for title, issues in (("警告", warnings), ("错误", errors)):
+        if not issues:
+            continue
+        sheet = workbook.create_sheet(title)
+        for index, width in enumerate((16, 6, 16, 80), start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.append([_styled(sheet, header, font=_HEADER_FONT) for header in ISSUE_HEADERS])
+        for issue in issues:
+            sheet.append([_safe(issue["sheet"]), issue["row"], _safe(issue["field"]), _safe(issue["message"])])
+    return _saved(workbook)
+
+
 def _safe(value):
     """A value for a cell written by openpyxl (the error report): text that
     Excel would run as a formula (OWASP "CSV injection") gets a leading

@@ -82,3 +82,47 @@ def test_a_well_with_few_events_links_to_them(client, staff, well):
     page = client.get(reverse("admin:wells_well_change", args=[well.pk])).content.decode()
 
     assert "0 events" in page
+
+
+def test_a_long_list_is_counted_up_to_the_cap_and_says_so(client, staff, well, monkeypatch):
+    from wells.admin import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "CAP", 30)
+    WellEvent.objects.bulk_create(
+        WellEvent(well=well, action=Action.NOTIFY, from_status=Status.INVENTORIED, to_status=Status.NOTIFIED)
+        for _ in range(45)
+    )
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:wells_wellevent_changelist"))
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 30
+    assert "More than 30 well events" in response.content.decode()
+
+
+def test_a_short_list_shows_its_count(client, staff, well):
+    WellEvent.objects.bulk_create(
+        WellEvent(well=well, action=Action.NOTIFY, from_status=Status.INVENTORIED, to_status=Status.NOTIFIED)
+        for _ in range(3)
+    )
+    client.force_login(staff)
+
+    page = client.get(reverse("admin:wells_wellevent_changelist")).content.decode()
+
+    assert "3 well events" in page and "More than" not in page
+
+
+def test_the_event_list_filters_by_date_without_reading_every_event(client, staff, well):
+    client.force_login(staff)
+
+    page = client.get(reverse("admin:wells_wellevent_changelist"))
+    changelist = page.context["cl"]
+    (dates,) = [
+        spec for spec in changelist.filter_specs if spec.title == WellEvent._meta.get_field("created_at").verbose_name
+    ]
+    links = [choice["query_string"] for choice in dates.choices(changelist)]
+
+    assert len(links) == 5  # any date, today, the past 7 days, this month, this year
+    for link in links:
+        assert client.get(reverse("admin:wells_wellevent_changelist") + link).status_code == 200

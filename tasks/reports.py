@@ -403,7 +403,7 @@ def work_report(figures, *, number="", addressed_to=""):
         document,
         ["责任单位", "机井总数", "应关停", "已验收销号", "保留", "超期", "完成率(%)"],
         unit_rows,
-        widths=[4.6, 1.8, 1.7, 2.3, 1.5, 1.5, 2.2],
+        widths=[4.0, 2.0, 1.8, 2.6, 1.5, 1.5, 2.2],
         whole_columns=range(1, 7),
     )
     heading(document, "附表2　超过限期尚未完成关停的取水井")

@@ -68,6 +68,8 @@ DRAFT_MARK = "（草稿）"
 # Photos printed on an acceptance form, at most; the form says how many more.
 MAX_FORM_PHOTOS = 6
 THUMBNAIL_PIXELS = 800
+# A table of facts two to a row: the labels (停止取水期限) on one line.
+FACT_WIDTHS = [3.0, 4.8, 3.0, 4.8]
 THUMBNAIL_WIDTH = Cm(7.2)
 
 
@@ -256,7 +258,7 @@ def _write_notice(document, well, campaign, events, *, new_page):
 
     paragraph(document, "附件", indent=False).runs[0].bold = True
     facts = _well_facts(well) + [("停止取水期限", chinese_date(comply_by))]
-    table(document, None, _paired(facts), widths=[2.6, 5.2, 2.6, 5.2], bold_columns=(0, 2))
+    table(document, None, _paired(facts), widths=FACT_WIDTHS, bold_columns=(0, 2), whole_columns=(0, 2))
 
     # The receipt is kept by whoever serves the notice: a page of its own.
     title(document, "送达回执", new_page=True)
@@ -335,14 +337,14 @@ def well_card(well, campaign, events, *, documents=None):
         ("当前状态", LABELS["status"].get(well.status, well.status) + ("（强制关停）" if well.enforced else "")),
         ("替代水源接通", _supply(well)),
     ]
-    table(document, None, _paired(facts), widths=[2.6, 5.2, 2.6, 5.2], bold_columns=(0, 2))
+    table(document, None, _paired(facts), widths=FACT_WIDTHS, bold_columns=(0, 2), whole_columns=(0, 2))
     paragraph(document, "")
     steps = [
         (
             chinese_date(
                 _data_date(event, ACTION_DATE_FIELDS.get(event.action, "")) or timezone.localdate(event.created_at)
             ),
-            Action(event.action).label if event.action in Action.values else event.action,
+            ACTION_WORDS.get(event.action, event.action),
             "；".join(
                 f"{DETAIL_LABELS[name]}：{(event.data or {}).get(name)}"
                 for name in STEP_DETAILS.get(event.action, ())

@@ -30,6 +30,7 @@ ZIP_CONTENT_TYPE = "application/zip"
 BATCH = 200
 # Bytes of an attachment copied at a time.
 COPY_CHUNK = 256 * 1024
+COMPRESSED = (".docx", ".xlsx", ".jpg", ".jpeg", ".png", ".zip", ".pdf")
 # What a file name may not hold on Windows, and control characters.
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 
@@ -76,7 +77,8 @@ def stream_zip(entries):
     stamp = timezone.localtime().timetuple()[:6]
     for name, content in entries:
         info = zipfile.ZipInfo(name, date_time=stamp)
-        info.compress_type = zipfile.ZIP_DEFLATED
+        # Office files and pictures are compressed already: stored as they are.
+        info.compress_type = zipfile.ZIP_STORED if name.lower().endswith(COMPRESSED) else zipfile.ZIP_DEFLATED
         with archive.open(info, "w", force_zip64=True) as target:
             if isinstance(content, bytes):
                 target.write(content)
@@ -126,7 +128,7 @@ def _attachment_entries(folder, attachments):
 def dossier_entries(wells, *, prefix=""):
     """The zip entries of the files of ``wells`` (a queryset, read in
     batches of :data:`BATCH` by id), each under ``prefix`` + its code."""
-    documents = Reused()
+    documents, forms = Reused(), Reused()  # forms: with pictures
     wells = wells.select_related("township", "responsible_unit").order_by("pk")
     campaigns = {}
     last = 0
@@ -154,7 +156,10 @@ def dossier_entries(wells, *, prefix=""):
                 notice = notice_document([well], events=events, campaigns=campaigns, documents=documents)
                 yield f"{folder}/关停通知书.docx", as_bytes(notice)
             if well.status == Status.ACCEPTED:
-                yield f"{folder}/验收单.docx", as_bytes(acceptance_document(well, events=events[well.pk]))
+                yield (
+                    f"{folder}/验收单.docx",
+                    as_bytes(acceptance_document(well, events=events[well.pk], documents=forms)),
+                )
             yield f"{folder}/历史记录.csv", _history_csv(history[well.pk])
             yield from _attachment_entries(folder, attachments[well.pk])
 

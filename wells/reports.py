@@ -385,7 +385,7 @@ def acceptance_form(well):
     return saved(acceptance_document(well))
 
 
-def acceptance_document(well, *, events=None):
+def acceptance_document(well, *, events=None, documents=None):
     """The acceptance form (验收单) of a well's closure: its facts, each step
     as recorded, the acceptance when done, room for the signatures and
     seals, and the sealing photos it lists, as thumbnails."""
@@ -399,7 +399,8 @@ def acceptance_document(well, *, events=None):
     photos = sealing_photos(well, seal)
     printed = photos[:MAX_FORM_PHOTOS]
 
-    document = new_document(author=issuer(well, campaign), title_text="机电井关停验收单", compact=True)
+    new = documents.new if documents is not None else new_document
+    document = new(author=issuer(well, campaign), title_text="机电井关停验收单", compact=True)
     title(document, "地下水禁采区机电井关停验收单")
     paragraph(document, f"机井编码：{well.code}", indent=False, align="right")
     if len(photos) > len(printed):

@@ -25,9 +25,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
 
-from tests.factories import WellFactory
 from tests import test_reports
-from tests.test_reports import client_for, close, on
+from tests.factories import WellFactory
+from tests.test_reports import client_for, close
 from wells.choices import Action, Use
 from wells.models import Well, WellChange
 from wells.uploads import store_attachment

@@ -425,7 +425,7 @@ def work_report(figures, *, number="", addressed_to=""):
                 )
                 for index, well in enumerate(f.most_overdue, start=1)
             ],
-            widths=[1.1, 2.6, 2.2, 1.9, 2.4, 2.5, 1.8, 1.3],
+            widths=[1.0, 2.5, 2.3, 1.9, 2.3, 2.4, 2.2, 1.0],
             whole_columns=(0, 1, 5, 7),
         )
     else:

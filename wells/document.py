@@ -386,7 +386,7 @@ def signature(document, issuer, day, *, seal=True):
     for the seal (印章 presses on the name and the date)."""
     if seal:
         for _ in range(2):
-            paragraph(document, "", indent=False)
+            paragraph(document, "", indent=False).paragraph_format.keep_with_next = True
     for text in (issuer, chinese_date(day)):
         para = paragraph(document, text, indent=False, align="right")
         para.paragraph_format.right_indent = CHARACTER * 4
@@ -394,6 +394,16 @@ def signature(document, issuer, day, *, seal=True):
     if seal:
         note = paragraph(document, "（盖章）", indent=False, align="right")
         note.paragraph_format.right_indent = CHARACTER * 4
+
+
+def annex_heading(document, text):
+    """「附件」 in 黑体 at the top left of a new page (GB/T 9704 §7.4)."""
+    para = paragraph(document, text, indent=False, align="left")
+    para.paragraph_format.page_break_before = True
+    para.paragraph_format.keep_with_next = True
+    for run in para.runs:
+        _set_font(run, HEADING_FONT)
+    return para
 
 
 def page_break(document):

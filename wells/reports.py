@@ -26,6 +26,7 @@ from wells.document import (
     SIZE_4,
     SIZE_5,
     addressee,
+    annex_heading,
     chinese_date,
     document_number,
     new_document,
@@ -252,11 +253,12 @@ def _write_notice(document, well, campaign, events, *, new_page):
     )
     contact = f"联系单位：{signer}" + (f"；联系方式：{campaign.contact}" if campaign.contact else "")
     paragraph(document, contact + "。")
-    paragraph(document, "特此通知。")
-    paragraph(document, "附件：机井基本情况")
+    # The last lines of the body go with the signature: a 落款 is never alone on its page.
+    paragraph(document, "特此通知。").paragraph_format.keep_with_next = True
+    paragraph(document, "附件：机井基本情况").paragraph_format.keep_with_next = True
     signature(document, signer, served_on)
 
-    paragraph(document, "附件", indent=False).runs[0].bold = True
+    annex_heading(document, "附件")
     facts = _well_facts(well) + [("停止取水期限", chinese_date(comply_by))]
     table(document, None, _paired(facts), widths=FACT_WIDTHS, bold_columns=(0, 2), whole_columns=(0, 2))
 

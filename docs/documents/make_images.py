@@ -1,47 +1,71 @@
-import io, datetime, subprocess, shutil, pathlib
-from PIL import Image, ImageDraw
+"""The documents of README's "Documents to sign and send", as LibreOffice
+prints them. On a fresh database with the demo data (``manage.py
+load_demo``): ``manage.py shell < docs/documents/make_images.py`` serves
+twelve notices, closes one well with a photo, and writes the notice, the
+acceptance form, the work report and the ledger to /tmp/docimg; then
+``soffice --headless --convert-to pdf`` and ``pdftoppm -png -r 50`` make the
+pages, placed side by side."""
+
+import datetime
+import io
+import pathlib
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from accounts.models import User
-from wells.models import Well, Campaign
-from wells.choices import Action, Use, Status
-from wells.workflow import perform
-from wells.uploads import store_attachment
-from wells.reports import closure_notice, acceptance_form
-from tasks.reports import work_report, work_report_figures
-from wells.excel import export_wells
+from PIL import Image, ImageDraw
 
-out = pathlib.Path("/tmp/docimg")
-staff = User.objects.get(username="staff"); admin = User.objects.get(username="admin")
-today = timezone.localdate()
-day = lambda n: (today - datetime.timedelta(days=n)).isoformat()
+from accounts.models import User
+from tasks.reports import work_report, work_report_figures
+from wells.choices import Action, Status, Use
+from wells.excel import export_wells
+from wells.models import Well
+from wells.reports import acceptance_form, closure_notice
+from wells.uploads import store_attachment
+from wells.workflow import perform
+
+OUT = pathlib.Path("/tmp/docimg")
+TODAY = timezone.localdate()
+
+
+def days_ago(n):
+    return (TODAY - datetime.timedelta(days=n)).isoformat()
+
+
+def photo_of_a_sealed_well():
+    image = Image.new("RGB", (1200, 900), (150, 140, 120))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((400, 300, 800, 600), fill=(110, 110, 110), outline=(60, 60, 60), width=12)
+    draw.rectangle((0, 700, 1200, 900), fill=(120, 160, 90))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return SimpleUploadedFile("封井现场.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def fresh(well):
+    return Well.objects.select_related("township", "responsible_unit", "campaign").get(pk=well.pk)
+
+
+staff, admin = User.objects.get(username="staff"), User.objects.get(username="admin")
+notice = {"served_on": days_ago(30), "comply_by": days_ago(-30)}
 wells = list(Well.objects.exclude(status=Status.RETAINED).order_by("code"))
-simple = [w for w in wells if Use.DOMESTIC not in w.uses and not w.license_no]
-for w in wells[:12]:
-    perform(w, Action.NOTIFY, actor=staff, data={"served_on": day(30), "comply_by": day(-30)})
-w = Well.objects.get(pk=simple[0].pk)
-if w.status == Status.INVENTORIED:
-    perform(w, Action.NOTIFY, actor=staff, data={"served_on": day(30), "comply_by": day(-30)})
-w = Well.objects.get(pk=w.pk)
-perform(w, Action.DISCONNECT, actor=staff, data={"disconnected_on": day(10)})
-img = Image.new("RGB", (1200, 900), (150, 140, 120)); d = ImageDraw.Draw(img)
-d.ellipse((400, 300, 800, 600), fill=(110, 110, 110), outline=(60, 60, 60), width=12)
-d.rectangle((0, 700, 1200, 900), fill=(120, 160, 90))
-buf = io.BytesIO(); img.save(buf, "JPEG", quality=85)
-photo = store_attachment(well=w, kind="photo", upload=SimpleUploadedFile("封井现场.jpg", buf.getvalue(), content_type="image/jpeg"), uploaded_by=staff)
-w = Well.objects.get(pk=w.pk)
-perform(w, Action.SEAL, actor=staff, data={"sealed_on": day(5), "method": "黏土、砂石回填，混凝土封口", "attachments": [photo.pk]})
-w = Well.objects.get(pk=w.pk)
-perform(w, Action.ACCEPT, actor=admin, data={"accepted_on": day(2), "inspectors": "王工、李工"})
-w = Well.objects.select_related("township", "responsible_unit", "campaign").get(pk=w.pk)
-notified = Well.objects.select_related("township", "responsible_unit", "campaign").filter(status=Status.NOTIFIED).order_by("code").first()
-def save(name, handle):
-    (out / name).write_bytes(handle.read())
-save("notice.docx", closure_notice([notified]))
-save("acceptance.docx", acceptance_form(w))
-campaign = w.campaign
-save("report.docx", work_report(work_report_figures(Well.objects.all(), campaign, today), number="昌水字〔2026〕21号"))
-qs = Well.objects.filter(campaign=campaign)
-totals, units = qs.summary()
-save("ledger.xlsx", export_wells(qs.order_by("code"), units, totals))
-print("ok", w.code, notified.code)
+for well in wells[:12]:
+    perform(well, Action.NOTIFY, actor=staff, data=notice)
+closed = fresh(next(w for w in wells if Use.DOMESTIC not in w.uses and not w.license_no))
+if closed.status == Status.INVENTORIED:
+    perform(closed, Action.NOTIFY, actor=staff, data=notice)
+perform(fresh(closed), Action.DISCONNECT, actor=staff, data={"disconnected_on": days_ago(10)})
+photo = store_attachment(well=closed, kind="photo", upload=photo_of_a_sealed_well(), uploaded_by=staff)
+seal = {"sealed_on": days_ago(5), "method": "黏土、砂石回填，混凝土封口", "attachments": [photo.pk]}
+perform(fresh(closed), Action.SEAL, actor=staff, data=seal)
+perform(fresh(closed), Action.ACCEPT, actor=admin, data={"accepted_on": days_ago(2), "inspectors": "王工、李工"})
+closed = fresh(closed)
+served = fresh(Well.objects.filter(status=Status.NOTIFIED).order_by("code").first())
+
+OUT.mkdir(exist_ok=True)
+(OUT / "notice.docx").write_bytes(closure_notice([served]).read())
+(OUT / "acceptance.docx").write_bytes(acceptance_form(closed).read())
+figures = work_report_figures(Well.objects.all(), closed.campaign, TODAY)
+(OUT / "report.docx").write_bytes(work_report(figures, number="昌水字〔2026〕21号").read())
+ledger = Well.objects.filter(campaign=closed.campaign)
+totals, units = ledger.summary()
+(OUT / "ledger.xlsx").write_bytes(export_wells(ledger.order_by("code"), units, totals).read())

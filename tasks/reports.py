@@ -171,11 +171,14 @@ def work_report_figures(wells, campaign, as_of, area=None):
         if timezone.localdate(row["created_at"]) <= as_of:
             rows[row["pk"]] = row
     timelines = {pk: Timeline(row["status"]) for pk, row in rows.items()}
-    events = (
-        WellEvent.objects.filter(well__in=wells)
-        .order_by("well_id", "pk")
-        .values_list("well_id", "action", "from_status", "data", "created_at")
-    )
+    events = WellEvent.objects.filter(well__in=wells)
+    if as_of >= timezone.localdate():
+        # No action is dated after today (the workflow refuses a date in the
+        # future), so today every well is in its current state: only the
+        # inspected wells' histories are read, for the states they were
+        # inspected in (回头看).
+        events = events.filter(well__in=Inspection.objects.filter(well__in=wells).values("well_id"))
+    events = events.order_by("well_id", "pk").values_list("well_id", "action", "from_status", "data", "created_at")
     for well_id, action, from_status, data, created_at in events.iterator(chunk_size=5000):
         timeline = timelines.get(well_id)
         if timeline is not None:

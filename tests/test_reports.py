@@ -439,3 +439,21 @@ def test_a_well_registered_after_the_reports_date_is_not_counted(changji, staff,
 
     assert "共登记取水井36眼" in text_of(report(staff, changji, datetime.date(2023, 6, 13)))
     assert "共登记取水井37眼" in text_of(report(staff, changji, datetime.date(2023, 6, 15)))
+
+
+def test_the_report_of_today_reads_the_current_states_and_agrees_with_the_history(changji, monkeypatch):
+    from tasks import reports
+
+    today = datetime.date(2023, 6, 15)
+    current = reports.work_report_figures(Well.objects.all(), changji, today)
+    # Pretend today is later: the report of 15 June is then read from the history.
+    localdate = reports.timezone.localdate
+    monkeypatch.setattr(
+        reports.timezone, "localdate", lambda *moment: localdate(*moment) if moment else datetime.date(2023, 6, 16)
+    )
+    from_history = reports.work_report_figures(Well.objects.all(), changji, today)
+
+    for name in ("total", "retained", "accepted", "accepted_by_category", "inspections", "revisits", "reuse_found"):
+        assert getattr(current, name) == getattr(from_history, name), name
+    assert current.most_overdue == from_history.most_overdue
+    assert (current.accepted, current.revisits, current.overdue_count) == (2, 2, 3)

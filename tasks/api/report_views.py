@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
@@ -136,6 +136,11 @@ class CampaignArchiveView(FileView, APIView):
 
     @extend_schema(
         operation_id="campaigns_archive_zip",
+        parameters=[
+            OpenApiParameter(
+                "pk", OpenApiTypes.INT, OpenApiParameter.PATH, description=gettext_lazy("The campaign's id.")
+            )
+        ],
         summary=gettext_lazy("The campaign's archive (every well's file) as a zip"),
         description=gettext_lazy(
             "The work report and the ledger as of today, and a folder per well (一井一档) with its card, notice, "
@@ -148,7 +153,9 @@ class CampaignArchiveView(FileView, APIView):
         },
     )
     def get(self, request, pk):
-        campaign = Campaign.objects.select_related("lead_unit").filter(pk=pk).first() if pk <= MAX_ID else None
+        campaign = None
+        if pk.isascii() and pk.isdigit() and 0 < int(pk) <= MAX_ID:
+            campaign = Campaign.objects.select_related("lead_unit").filter(pk=int(pk)).first()
         if campaign is None:
             raise NotFound(_("No such campaign."))
         chunks = campaign_archive(Well.objects.visible_to(request.user), campaign)

@@ -34,11 +34,13 @@ from wells.uploads import store_attachment
 from wells.workflow import perform
 
 SOFFICE = shutil.which("soffice")
+# Debian's LibreOffice converts Word files only with its Writer package.
+WRITER = os.path.exists("/usr/lib/libreoffice/program/libswlo.so")
 POPPLER = shutil.which("pdftotext") and shutil.which("pdfimages")
 pytestmark = [
     pytest.mark.usefixtures("clock"),
     pytest.mark.skipif(
-        SOFFICE is None or not POPPLER,
+        SOFFICE is None or not WRITER or not POPPLER,
         reason="LibreOffice and poppler-utils are not installed (CI installs libreoffice-writer, poppler-utils)",
     ),
 ]

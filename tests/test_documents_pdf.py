@@ -37,13 +37,12 @@ SOFFICE = shutil.which("soffice")
 # Debian's LibreOffice converts Word files only with its Writer package.
 WRITER = os.path.exists("/usr/lib/libreoffice/program/libswlo.so")
 POPPLER = shutil.which("pdftotext") and shutil.which("pdfimages")
-pytestmark = [
-    pytest.mark.usefixtures("clock"),
-    pytest.mark.skipif(
-        SOFFICE is None or not WRITER or not POPPLER,
-        reason="LibreOffice and poppler-utils are not installed (CI installs libreoffice-writer, poppler-utils)",
-    ),
-]
+pytestmark = pytest.mark.usefixtures("clock")
+# The tests that render a document to PDF.
+rendered = pytest.mark.skipif(
+    SOFFICE is None or not WRITER or not POPPLER,
+    reason="LibreOffice Writer and poppler-utils are not installed (CI installs libreoffice-writer, poppler-utils)",
+)
 
 # The Changji ledger of the work report's tests, as a fixture here too.
 changji = test_reports.changji
@@ -122,6 +121,7 @@ def served_well(zhongshan, campaign, staff, **fields):
 # The closure notice ---------------------------------------------------------------
 
 
+@rendered
 def test_the_notice_prints_in_the_national_format_with_one_comply_by_date(tmp_path, zhongshan, campaign, staff):
     campaign.notice_prefix, campaign.contact = "昌水关", "水资源科 0994-2345678"
     campaign.save()
@@ -186,6 +186,7 @@ def test_two_hundred_notices_come_in_one_document_in_seconds(zhongshan, campaign
 # The acceptance form ------------------------------------------------------------------
 
 
+@rendered
 def test_the_acceptance_form_shows_the_sealing_photo_it_lists(tmp_path, zhongshan, campaign, staff, admin_user, clock):
     well = WellFactory(township=zhongshan, campaign=campaign)
     close(well, clock, accepted_on=datetime.date(2023, 6, 10), sealer=staff, accepter=admin_user)
@@ -212,6 +213,7 @@ def test_the_acceptance_form_shows_the_sealing_photo_it_lists(tmp_path, zhongsha
 # The work report --------------------------------------------------------------------
 
 
+@rendered
 def test_the_work_report_prints_in_the_national_format(tmp_path, changji, staff):
     content = download(
         staff, reverse("api:work-report"), campaign=changji.pk, as_of="2023-06-13", number="昌水字〔2023〕21号"
@@ -238,6 +240,7 @@ def test_the_work_reports_annex_header_is_repeated_on_every_page(changji, staff)
         assert header.trPr is not None and header.trPr.find(docx.oxml.ns.qn("w:tblHeader")) is not None
 
 
+@rendered
 def test_the_work_report_claims_nothing_its_figures_do_not_show(tmp_path, zhongshan, campaign, staff):
     WellFactory(township=zhongshan, campaign=campaign)  # inventoried, nothing done yet
 
@@ -291,6 +294,7 @@ def test_the_work_report_of_thousands_of_wells_is_written_in_seconds(db, zhongsh
 # The ledger export ---------------------------------------------------------------------
 
 
+@rendered
 def test_the_ledger_prints_landscape_fit_to_width_with_its_header_and_filter(tmp_path, zhongshan, campaign, staff):
     for _ in range(300):
         WellFactory(township=zhongshan, campaign=campaign)

@@ -163,6 +163,11 @@ def test_the_notices_properties_say_the_bureau_wrote_it_now_in_chinese(zhongshan
     ).blob.decode()
     assert '<w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/>' in fonts
     assert '<w:font w:name="方正小标宋简体"><w:altName w:val="宋体"/>' in fonts
+    app = next(
+        rel.target_part for rel in document.part.package.rels.values() if rel.reltype.endswith("/extended-properties")
+    ).blob.decode()
+    assert "<Company>中山路街道办事处</Company>" in app
+    assert "Macintosh" not in app
 
 
 def test_two_hundred_notices_come_in_one_document_in_seconds(zhongshan, campaign, staff, django_assert_max_num_queries):

@@ -30,6 +30,7 @@ import copy
 import datetime
 import io
 import tempfile
+from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from docx import Document
@@ -141,8 +142,20 @@ class Reused:
         return document
 
 
+APP_PROPERTIES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    "<Application>机井关停台账</Application><Company>{company}</Company></Properties>"
+)
+
+
 def _stamp(document, author, title_text):
-    """The document's properties: the bureau as its author, zh-CN, now."""
+    """The document's properties: the bureau as its author and company
+    (python-docx's template says Microsoft Macintosh Word), zh-CN, now."""
+    for relationship in document.part.package.rels.values():
+        if relationship.reltype == RT.EXTENDED_PROPERTIES:
+            company = escape(printable(author))
+            relationship.target_part._blob = APP_PROPERTIES.format(company=company).encode()
     properties = document.core_properties
     now = timezone.now().astimezone(datetime.UTC).replace(tzinfo=None)  # core.xml's W3CDTF, in UTC
     properties.author = properties.last_modified_by = printable(author)

@@ -14,6 +14,7 @@ served …), or the day it was recorded when it names none.
 """
 
 import datetime
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,20 +24,25 @@ from django.utils import timezone
 
 from tasks.choices import PublicityKind
 from tasks.models import GroundwaterReading, PublicityRecord
-from wells.choices import Action, Category, InspectionResult, Status
+from wells.choices import Category, InspectionResult, Status, Use
+from wells.document import (
+    CHARACTER,
+    addressee,
+    chinese_date,
+    document_number,
+    heading,
+    new_document,
+    page_break,
+    paragraph,
+    saved,
+    signature,
+    table,
+    title,
+)
 from wells.excel import LABELS
 from wells.figures import completion_rate, is_overdue
 from wells.models import Inspection, WellEvent
-from wells.reports import chinese_date, heading, new_document, page_break, paragraph, saved, table, title
-
-# The field of each action's form that says when it was done.
-ACTION_DATE_FIELDS = {
-    Action.NOTIFY: "served_on",
-    Action.REVOKE_LICENSE: "revoked_on",
-    Action.DISCONNECT: "disconnected_on",
-    Action.SEAL: "sealed_on",
-    Action.ACCEPT: "accepted_on",
-}
+from wells.reports import ACTION_DATE_FIELDS, default_area
 
 # A groundwater reading stands for the level on a day when taken within
 # this many days before it (monitoring wells are read about monthly).
@@ -44,6 +50,14 @@ READING_WINDOW = datetime.timedelta(days=62)
 
 # States in which a visit to a well is a 回头看: the well had been closed.
 REVISIT_STATUSES = frozenset({Status.ACCEPTED, Status.REACTIVATED})
+
+# The overdue wells 附表2 lists by name, the most overdue first; the report
+# counts the others per unit and points to the ledger export for them all.
+LISTED_OVERDUE = 100
+
+# States in which a well is closed or kept: its replacement supply is no
+# longer awaited.
+SUPPLY_SETTLED = frozenset({Status.DISCONNECTED, Status.SEALED, Status.ACCEPTED, Status.RETAINED})
 
 
 class Timeline:
@@ -121,18 +135,16 @@ class WorkReportFigures(CompletionRate):
     groundwater_rise_m: Decimal | None = None
     groundwater_wells: int = 0
     units: list = field(default_factory=list)
-    overdue: list = field(default_factory=list)
+    overdue_count: int = 0
+    # The LISTED_OVERDUE most overdue wells, the most overdue first.
+    most_overdue: list = field(default_factory=list)
+    # Domestic wells still open whose replacement supply is not connected.
+    supply_pending: int = 0
+    enforced: int = 0
 
-
-def default_area(campaign):
-    """Where the work is done, as the report names it: the lead unit's city
-    (昌吉市水利局 → 昌吉市), or 本地."""
-    unit = campaign.lead_unit
-    if unit is not None:
-        for suffix in ("水利局", "水务局", "水利和湖泊局", "水资源局"):
-            if unit.name.endswith(suffix) and len(unit.name) > len(suffix):
-                return unit.name[: -len(suffix)]
-    return "本地"
+    @property
+    def publicity_total(self):
+        return sum(self.publicity.values())
 
 
 def work_report_figures(wells, campaign, as_of, area=None):
@@ -143,16 +155,30 @@ def work_report_figures(wells, campaign, as_of, area=None):
 
     rows = {}
     for row in wells.values(
-        "pk", "code", "owner_name", "category", "status", "deadline", "created_at", "responsible_unit__name"
+        "pk",
+        "code",
+        "owner_name",
+        "category",
+        "status",
+        "deadline",
+        "created_at",
+        "responsible_unit__name",
+        "township__name",
+        "uses",
+        "supply_connected_on",
+        "enforced",
     ).order_by("code"):
         if timezone.localdate(row["created_at"]) <= as_of:
             rows[row["pk"]] = row
     timelines = {pk: Timeline(row["status"]) for pk, row in rows.items()}
-    events = (
-        WellEvent.objects.filter(well__in=wells)
-        .order_by("well_id", "pk")
-        .values_list("well_id", "action", "from_status", "data", "created_at")
-    )
+    events = WellEvent.objects.filter(well__in=wells)
+    if as_of >= timezone.localdate():
+        # No action is dated after today (the workflow refuses a date in the
+        # future), so today every well is in its current state: only the
+        # inspected wells' histories are read, for the states they were
+        # inspected in (回头看).
+        events = events.filter(well__in=Inspection.objects.filter(well__in=wells).values("well_id"))
+    events = events.order_by("well_id", "pk").values_list("well_id", "action", "from_status", "data", "created_at")
     for well_id, action, from_status, data, created_at in events.iterator(chunk_size=5000):
         timeline = timelines.get(well_id)
         if timeline is not None:
@@ -160,7 +186,7 @@ def work_report_figures(wells, campaign, as_of, area=None):
 
     units = {}
     by_category = defaultdict(int)
-    township_names = dict(wells.values_list("pk", "township__name"))
+    overdue = []  # (days, code, row, state) of every overdue well, for the annex's first LISTED_OVERDUE
     for pk, row in rows.items():
         state = timelines[pk].status_on(as_of)
         unit = units.setdefault(row["responsible_unit__name"], UnitProgress(row["responsible_unit__name"]))
@@ -175,17 +201,27 @@ def work_report_figures(wells, campaign, as_of, area=None):
             by_category[row["category"]] += 1
         if is_overdue(state, row["deadline"], as_of):
             unit.overdue += 1
-            figures.overdue.append(
-                {
-                    "code": row["code"],
-                    "owner_name": row["owner_name"],
-                    "township": township_names.get(pk) or "",
-                    "unit": row["responsible_unit__name"],
-                    "deadline": row["deadline"],
-                    "status": LABELS["status"].get(state, state),
-                    "days": (as_of - row["deadline"]).days,
-                }
-            )
+            figures.overdue_count += 1
+            overdue.append(((as_of - row["deadline"]).days, row["code"], pk, state))
+        if state not in SUPPLY_SETTLED and Use.DOMESTIC in (row["uses"] or ()):
+            supply = row["supply_connected_on"]
+            if supply is None or supply > as_of:
+                figures.supply_pending += 1
+        if row["enforced"] and state not in SUPPLY_SETTLED:
+            figures.enforced += 1
+    for days, _code, pk, state in heapq.nsmallest(LISTED_OVERDUE, overdue, key=lambda item: (-item[0], item[1])):
+        row = rows[pk]
+        figures.most_overdue.append(
+            {
+                "code": row["code"],
+                "owner_name": row["owner_name"],
+                "township": row["township__name"] or "",
+                "unit": row["responsible_unit__name"],
+                "deadline": row["deadline"],
+                "status": LABELS["status"].get(state, state),
+                "days": days,
+            }
+        )
     figures.accepted_by_category = dict(by_category)
     figures.units = sorted(units.values(), key=lambda unit: unit.name)
 
@@ -250,30 +286,41 @@ def _percent(rate):
 
 
 # The document ----------------------------------------------------------------
+# The template's sentences are kept where the figures bear them out; where a
+# figure is zero the report says what the ledger holds instead of claiming
+# what was not done (no 营造了良好的工作氛围 after no publicity).
 
 
-def work_report(figures):
-    """The report as a Word document (an open temporary file at its start)."""
+def report_title(figures):
+    return f"关于{figures.area}取水井关停工作情况的报告"
+
+
+def work_report(figures, *, number="", addressed_to=""):
+    """The report as a Word document (an open temporary file at its start),
+    in the 公文 format: ``number`` its 文号 when the bureau has given one,
+    ``addressed_to`` its 主送 (by default the government of its area, which
+    issued the plan)."""
     f = figures
     area = f.area
     day = chinese_date(f.as_of)
-    document = new_document()
-    title(document, "取水井关停工作报告")
-    paragraph(document, f"（截至{day}）", indent=False, align="center")
-    basis = f.campaign.name + (f"（{f.campaign.notice_no}）" if f.campaign.notice_no else "")
-    paragraph(document, f"依据：{basis}", indent=False, align="center")
-
+    lead = f.campaign.lead_unit
+    issuer = lead.name if lead is not None else f"{area}取水井关停工作领导小组"
+    document = new_document(author=issuer, title_text=report_title(f))
+    if number:
+        document_number(document, number)
+    title(document, report_title(f))
+    addressee(document, addressed_to or f"{area}人民政府")
     paragraph(
         document,
-        f"为深入贯彻落实国家关于水资源保护和合理利用的政策要求，加强水资源管理，推进地下水超采综合治理，"
-        f"{area}积极开展取水井关停工作。现将有关工作情况报告如下：",
+        "为深入贯彻落实国家关于水资源保护和合理利用的政策要求，加强水资源管理，推进地下水超采综合治理，"
+        f"按照{f.campaign.cited_plan}的部署，{area}开展取水井关停工作。现将截至{day}的工作情况报告如下：",
     )
 
     heading(document, "一、工作背景")
     paragraph(
         document,
         f"{area}长期以来存在地下水过度开采的现象，导致地下水位持续下降，引发了一系列生态环境问题，"
-        "如地面沉降、地裂缝等，对地区的可持续发展构成了严重威胁。为有效遏制地下水超采趋势，改善区域生态环境，"
+        "对地区的可持续发展构成了威胁。为有效遏制地下水超采趋势，改善区域生态环境，"
         "按照上级部门的统一部署，决定开展取水井关停工作。",
     )
 
@@ -288,154 +335,83 @@ def work_report(figures):
     heading(document, "（一）全面排查，摸清底数", level=2)
     paragraph(
         document,
-        f"成立了专门的取水井排查工作小组，对全{area}范围内的取水井进行了拉网式排查。通过实地走访、查阅资料、"
-        "群众举报等方式，详细掌握了每一口取水井的位置、用途、取水规模、取水许可等信息。经过细致排查，"
-        f"共登记取水井{f.total}眼，确定需关停的取水井{f.to_close}眼，为后续工作提供了准确的数据支撑。",
+        f"对全{area}范围内的取水井进行了排查，登记每一口取水井的位置、用途、取水许可等信息。"
+        f"共登记取水井{f.total}眼，确定需关停的取水井{f.to_close}眼。",
     )
     heading(document, "（二）制定方案，明确责任", level=2)
     paragraph(
         document,
-        "结合本地实际情况，制定了详细的取水井关停工作方案。明确了各部门的职责分工，水利部门负责统筹协调、"
-        "技术指导和监督检查；自然资源部门负责提供相关地质资料和土地管理方面的支持；环保部门负责对关停过程中的"
-        "环境问题进行监管；乡镇政府（街道办事处）作为实施主体，具体负责组织实施本辖区内的取水井关停工作。"
-        f"同时，建立了工作台账，将每一口取水井的关停任务分解到{len(f.units)}个责任单位和具体责任人，"
-        "确保工作有序推进。",
+        f"按照{f.campaign.cited_plan}，明确了各部门的职责分工，乡镇政府（街道办事处）作为实施主体，"
+        f"具体负责组织实施本辖区内的取水井关停工作。建立了工作台账，将每一口取水井的关停任务分解到"
+        f"{len(f.units)}个责任单位和具体责任人。",
     )
     heading(document, "（三）广泛宣传，营造氛围", level=2)
-    p = f.publicity
-    paragraph(
-        document,
-        "通过多种渠道广泛宣传取水井关停工作的重要意义和相关政策法规。利用电视、报纸、微信公众号等媒体平台发布"
-        "公告和宣传信息，在取水井周边村庄、企业张贴宣传标语、发放宣传手册，组织召开村民代表大会和企业座谈会，"
-        "向群众和企业负责人耐心解释取水井关停的必要性，争取他们的理解和支持。"
-        f"共发布各类宣传信息{p[PublicityKind.POST]}条，张贴宣传标语{p[PublicityKind.SLOGAN]}张，"
-        f"发放宣传手册{p[PublicityKind.HANDBOOK]}份，召开会议{p[PublicityKind.MEETING]}次，营造了良好的工作氛围。",
-    )
+    paragraph(document, _publicity_sentence(f))
     heading(document, "（四）分类施策，稳步推进", level=2)
     paragraph(document, "针对不同类型的取水井，采取了分类关停措施：")
     by_category = f.accepted_by_category
     paragraph(
         document,
-        "1.对未经审批擅自开凿的取水井：依法下达关停通知书，责令取水户限期自行拆除取水设备，并对井口进行封填处理。"
-        f"对拒不执行的，依法强制关停。共关停此类取水井{by_category.get(Category.UNLICENSED, 0)}眼。",
+        "1.对未经审批擅自开凿的取水井：依法下达关停通知书，责令取水户限期自行拆除取水设备，并对井口进行封填处理，"
+        f"对拒不执行的依法强制关停。已关停并验收销号此类取水井{by_category.get(Category.UNLICENSED, 0)}眼。",
     )
     paragraph(
         document,
-        "2.对已办理取水许可，但不符合水资源规划和产业政策要求的取水井：按照规定程序，收回取水许可证，"
-        "督促取水户在规定时间内完成关停工作。同时，积极引导取水户调整用水方式，改用地表水或其他替代水源。"
-        f"共关停此类取水井{by_category.get(Category.LICENSED, 0)}眼。",
+        "2.对已办理取水许可，但不符合水资源规划和产业政策要求的取水井：按照规定程序注销取水许可，"
+        "督促取水户在规定时间内完成关停，引导取水户改用地表水或其他替代水源。"
+        f"已关停并验收销号此类取水井{by_category.get(Category.LICENSED, 0)}眼。",
     )
     paragraph(
         document,
-        "3.对因公共服务、应急等特殊需要暂时保留的取水井：进行登记造册，明确管理责任，加强日常监管，"
-        "确保其取水严格控制在规定范围内，并要求取水户制定逐步替代和关停计划。"
-        f"共保留此类取水井{f.retained}眼。",
+        "3.对因公共服务、应急等特殊需要暂时保留的取水井：登记造册，明确管理责任，加强日常监管。"
+        f"共保留此类取水井{f.retained}眼。"
+        if f.retained
+        else "3.本次关停范围内无因公共服务、应急等特殊需要保留的取水井。",
     )
-    remaining = f.to_close - f.accepted
-    progress = f"截至{day}，已累计关停取水井{f.accepted}眼，完成率达到{_percent(f.completion_rate)}%，"
-    if f.to_close and remaining <= 0:
-        progress += "应关停的取水井已全部完成关停。"
-    else:
-        progress += "其余取水井正在按照计划有序推进关停工作。"
-    if f.overdue:
-        progress += f"其中超过限期尚未完成关停的{len(f.overdue)}眼（见附表2），已督促责任单位加快推进。"
-    progress += "各责任单位进度见附表1。"
-    paragraph(document, progress)
+    paragraph(document, _progress_sentence(f, day))
 
     heading(document, "（五）加强监管，巩固成果", level=2)
-    if f.reuse_found:
-        reuse = f"发现已关停取水井重新启用{f.reuse_wells}眼（{f.reuse_found}次），已责令停止取水并重新纳入关停程序。"
-    else:
-        reuse = "未发现已关停取水井重新启用的情况。"
-    paragraph(
-        document,
-        "建立了取水井关停后的长效监管机制，加强对已关停取水井的巡查检查。定期组织开展“回头看”行动，"
-        "防止已关停取水井死灰复燃。同时，加强对地下水水位、水质的监测，及时掌握地下水动态变化情况，"
-        f"为水资源管理提供科学依据。共开展巡查检查{f.inspections}次，“回头看”行动{f.revisits}次，{reuse}",
-    )
+    paragraph(document, _supervision_sentence(f))
 
     heading(document, "四、工作成效")
-    heading(document, "（一）地下水资源得到有效保护", level=2)
-    paragraph(document, "通过取水井关停工作的开展，地下水开采量得到明显控制。" + _groundwater_sentence(f))
-    heading(document, "（二）生态环境质量逐步提升", level=2)
-    paragraph(
-        document,
-        "随着地下水位的回升，地面沉降、地裂缝等地质灾害隐患得到有效缓解，区域生态环境质量逐步提升。同时，"
-        "关停取水井后，减少了因地下水开采对周边土壤和植被的影响，有利于生态系统的恢复和重建。",
-    )
-    heading(document, "（三）水资源节约意识显著增强", level=2)
-    paragraph(
-        document,
-        "在取水井关停工作过程中，通过广泛宣传和政策引导，广大群众和企业对水资源节约和保护的认识有了显著提高。"
-        "许多取水户主动调整用水结构，采取节水措施，提高水资源利用效率，形成了全社会共同参与水资源保护的良好局面。",
-    )
+    for sentence in _results(f):
+        paragraph(document, sentence)
 
     heading(document, "五、存在问题")
-    heading(document, "（一）部分取水户存在抵触情绪", level=2)
-    paragraph(
-        document,
-        "虽然在工作开展过程中进行了大量的宣传解释工作，但仍有部分取水户对取水井关停工作不理解、不支持，"
-        "认为关停取水井影响了他们的生产生活用水，存在抵触情绪，给工作推进带来了一定困难。",
-    )
-    heading(document, "（二）替代水源建设相对滞后", level=2)
-    paragraph(
-        document,
-        "部分地区在关停取水井后，地表水、再生水等替代水源的配套设施建设尚未完全跟上，导致一些用水户在改用"
-        "替代水源过程中遇到困难，影响了取水井关停工作的进度。",
-    )
-    heading(document, "（三）监管力量相对薄弱", level=2)
-    paragraph(
-        document,
-        "取水井分布范围广、数量多，而现有的水资源监管队伍人员有限，技术装备相对落后，在取水井关停后的日常监管"
-        "工作中存在一定难度，难以做到全方位、实时监管。",
-    )
+    problems = _problems(f)
+    for index, (subtitle, sentence) in enumerate(problems):
+        heading(document, f"（{CHINESE_ORDINALS[index]}）{subtitle}", level=2)
+        paragraph(document, sentence)
 
     heading(document, "六、下一步工作计划")
-    heading(document, "（一）加强宣传教育，化解矛盾纠纷", level=2)
-    paragraph(
-        document,
-        "持续加大宣传力度，创新宣传方式，进一步提高群众和企业对取水井关停工作重要性的认识。针对存在抵触情绪的"
-        "取水户，安排专人进行一对一沟通交流，耐心倾听他们的诉求，帮助解决实际困难，争取他们的支持与配合。同时，"
-        "加强与司法部门的协作，依法处理阻碍取水井关停工作的违法行为，确保工作顺利进行。",
-    )
-    heading(document, "（二）加快替代水源建设，保障用水需求", level=2)
-    paragraph(
-        document,
-        "加大对替代水源建设的投入力度，加快地表水供水工程、再生水利用设施等建设进度，完善供水管网配套设施，"
-        "确保在关停取水井的同时，能够为用水户提供稳定可靠的替代水源。加强对替代水源水质的监测和管理，保障用水安全。",
-    )
-    heading(document, "（三）强化监管能力建设，巩固工作成果", level=2)
-    paragraph(
-        document,
-        "充实水资源监管队伍力量，加强业务培训，提高监管人员的专业素质和执法水平。加大对监管技术装备的投入，"
-        "利用信息化手段，建立取水井动态监管平台，实现对取水井的实时监控和远程管理。同时，进一步完善部门联动机制，"
-        "加强水利、自然资源、环保等部门之间的协作配合，形成监管合力，巩固取水井关停工作成果。",
-    )
-    paragraph(
-        document,
-        f"总之，{area}取水井关停工作取得了阶段性成效。下一步，将持续巩固工作成果，按期完成剩余取水井关停任务，"
-        "为地下水资源的可持续利用提供有力保障。",
-    )
-    lead = f.campaign.lead_unit
-    paragraph(document, "")
-    if lead is not None:
-        paragraph(document, lead.name, indent=False, align="right")
-    paragraph(document, day, indent=False, align="right")
+    for index, (subtitle, sentence) in enumerate(_next_steps(f)):
+        heading(document, f"（{CHINESE_ORDINALS[index]}）{subtitle}", level=2)
+        paragraph(document, sentence)
+    paragraph(document, _closing_sentence(f))
+    paragraph(document, "附表：1．各责任单位关停进度")
+    annex = paragraph(document, "2．超过限期尚未完成关停的取水井")
+    annex.paragraph_format.first_line_indent = None
+    annex.paragraph_format.left_indent = CHARACTER * 5
+    signature(document, issuer, f.as_of)
 
     page_break(document)
-    heading(document, "附表1  各责任单位关停进度")
+    heading(document, "附表1　各责任单位关停进度")
     unit_rows = [
         (u.name, u.total, u.to_close, u.accepted, u.retained, u.overdue, _percent(u.completion_rate)) for u in f.units
     ]
-    unit_rows.append(("合计", f.total, f.to_close, f.accepted, f.retained, len(f.overdue), _percent(f.completion_rate)))
+    unit_rows.append(
+        ("合计", f.total, f.to_close, f.accepted, f.retained, f.overdue_count, _percent(f.completion_rate))
+    )
     table(
         document,
         ["责任单位", "机井总数", "应关停", "已验收销号", "保留", "超期", "完成率(%)"],
         unit_rows,
-        widths=[5, 1.8, 1.8, 2, 1.6, 1.6, 1.8],
+        widths=[4.0, 2.0, 1.8, 2.6, 1.5, 1.5, 2.2],
+        whole_columns=range(1, 7),
     )
-    heading(document, "附表2  超过限期尚未完成关停的取水井")
-    if f.overdue:
+    heading(document, "附表2　超过限期尚未完成关停的取水井")
+    if f.most_overdue:
+        paragraph(document, _overdue_annex_sentence(f))
         table(
             document,
             ["序号", "机井编码", "取水户", "乡镇(街道)", "责任单位", "限期", "状态", "超期天数"],
@@ -450,13 +426,143 @@ def work_report(figures):
                     well["status"],
                     well["days"],
                 )
-                for index, well in enumerate(f.overdue, start=1)
+                for index, well in enumerate(f.most_overdue, start=1)
             ],
-            widths=[1.1, 2.3, 2.3, 2.0, 2.8, 2.1, 2.0, 1.0],
+            widths=[1.0, 2.5, 2.3, 1.9, 2.3, 2.4, 2.2, 1.0],
+            whole_columns=(0, 1, 5, 7),
         )
     else:
         paragraph(document, "截至报告日期，无超过限期尚未完成关停的取水井。")
     return saved(document)
+
+
+CHINESE_ORDINALS = "一二三四五六七八九十"
+
+
+def _publicity_sentence(f):
+    p = f.publicity
+    counts = [
+        (p[PublicityKind.POST], "发布各类宣传信息{}条"),
+        (p[PublicityKind.SLOGAN], "张贴宣传标语{}张"),
+        (p[PublicityKind.HANDBOOK], "发放宣传手册{}份"),
+        (p[PublicityKind.MEETING], "召开会议{}次"),
+    ]
+    done = [text.format(count) for count, text in counts if count]
+    if not done:
+        return "截至报告日期，工作台账中尚无宣传工作记录，宣传动员工作有待开展。"
+    return (
+        "通过多种渠道宣传取水井关停工作的重要意义和相关政策法规，向群众和企业负责人解释取水井关停的必要性，"
+        f"争取他们的理解和支持。共{'，'.join(done)}。"
+    )
+
+
+def _progress_sentence(f, day):
+    remaining = f.to_close - f.accepted
+    if not f.to_close:
+        return f"截至{day}，本次关停范围内无应关停的取水井。各责任单位情况见附表1。"
+    text = f"截至{day}，已累计关停并验收销号取水井{f.accepted}眼，完成率{_percent(f.completion_rate)}%，"
+    if remaining <= 0:
+        text += "应关停的取水井已全部完成关停。"
+    elif f.accepted:
+        text += f"其余{remaining}眼正在按照计划推进关停工作。"
+    else:
+        text += f"尚无取水井完成验收销号，{remaining}眼应关停取水井正在按照计划推进。"
+    if f.overdue_count:
+        text += f"其中超过限期尚未完成关停的{f.overdue_count}眼（见附表2），已督促责任单位加快推进。"
+    return text + "各责任单位进度见附表1。"
+
+
+def _supervision_sentence(f):
+    if not f.inspections:
+        return "截至报告日期，工作台账中尚无巡查检查记录，关停后的巡查和“回头看”工作有待开展。"
+    if f.reuse_found:
+        reuse = f"发现已关停取水井重新启用{f.reuse_wells}眼（{f.reuse_found}次），已责令停止取水并重新纳入关停程序。"
+    else:
+        reuse = "未发现已关停取水井重新启用的情况。"
+    revisits = f"，其中对已关停取水井的“回头看”{f.revisits}次" if f.revisits else ""
+    return f"加强对取水井的巡查检查，防止已关停取水井死灰复燃。共开展巡查检查{f.inspections}次{revisits}，{reuse}"
+
+
+def _results(f):
+    if not f.accepted:
+        return ["截至报告日期，尚无取水井完成关停验收销号，关停工作的成效有待显现。" + _groundwater_sentence(f)]
+    results = [
+        f"已关停并验收销号取水井{f.accepted}眼，相应的地下水开采得到控制。" + _groundwater_sentence(f),
+    ]
+    if f.publicity_total:
+        results.append("通过宣传和政策引导，群众和企业对水资源节约和保护的认识有所提高。")
+    return results
+
+
+def _problems(f):
+    problems = []
+    if f.overdue_count:
+        problems.append(
+            (
+                "部分取水井超过限期尚未关停",
+                f"截至报告日期，有{f.overdue_count}眼取水井超过限期尚未完成关停"
+                + (f"，其中{f.enforced}眼已依法强制关停" if f.enforced else "")
+                + "，涉及的责任单位和取水井见附表1、附表2。",
+            )
+        )
+    if f.supply_pending:
+        problems.append(
+            (
+                "替代水源接通有待推进",
+                f"尚有{f.supply_pending}眼涉及生活用水的取水井未接通替代水源，按照先通水后关停的要求，"
+                "须接通后方可断电关停。",
+            )
+        )
+    problems.append(
+        (
+            "监管力量相对薄弱",
+            "取水井分布范围广、数量多，现有的水资源监管队伍人员有限，在取水井关停后的日常监管工作中存在一定难度。",
+        )
+    )
+    return problems
+
+
+def _next_steps(f):
+    steps = []
+    if f.to_close > f.accepted:
+        steps.append(
+            (
+                "按期完成剩余关停任务",
+                f"督促各责任单位按照台账逐井推进剩余{f.to_close - f.accepted}眼取水井的关停工作，"
+                "对超过限期的取水井依法强制关停。",
+            )
+        )
+    if f.supply_pending:
+        steps.append(("加快替代水源建设", "加快供水管网等替代水源配套设施建设，确保先通水后关停，保障用水需求。"))
+    steps.append(
+        (
+            "强化监管，巩固工作成果",
+            "定期开展巡查检查和“回头看”，利用取水井动态监管平台掌握已关停取水井的情况，发现复启的及时处置。",
+        )
+    )
+    return steps
+
+
+def _closing_sentence(f):
+    if f.to_close and f.accepted >= f.to_close:
+        return (
+            f"{f.area}应关停的取水井已全部完成关停。下一步，将持续巩固工作成果，为地下水资源的可持续利用提供有力保障。"
+        )
+    if f.accepted:
+        return (
+            f"截至报告日期，{f.area}取水井关停完成率{_percent(f.completion_rate)}%。"
+            "下一步，将按期完成剩余取水井关停任务，为地下水资源的可持续利用提供保障。"
+        )
+    return f"下一步，{f.area}将加快推进取水井关停工作，按期完成关停任务。"
+
+
+def _overdue_annex_sentence(f):
+    text = f"共{f.overdue_count}眼，按超期天数由多到少排列"
+    if f.overdue_count > len(f.most_overdue):
+        text += (
+            f"，列出前{len(f.most_overdue)}眼；各责任单位的超期眼数见附表1，完整名单见机井台账导出（按“已超期”筛选）"
+        )
+    return text + "。"
 
 
 def _groundwater_sentence(f):

@@ -46,8 +46,9 @@ EVERY_ACTION_FIELD = {
     "inspection",
     "deadline",
 }
-# "the inspection, where one found it": the one field an action may go without.
-OPTIONAL = {("reactivate", "inspection")}
+# "the inspection, where one found it"; and a notice's number, which the
+# notify door gives from the campaign's sequence when none is written.
+OPTIONAL = {("reactivate", "inspection"), ("notify", "notice_no")}
 # Dates of something done (refused in the future) and dates set for later.
 DONE_DATES = {"served_on", "revoked_on", "disconnected_on", "sealed_on", "accepted_on"}
 PLAN_DATES = {"comply_by", "review_on", "deadline"}
@@ -63,7 +64,7 @@ def test_every_action_declares_its_fields():
     assert {action.value: set(declared(action)) for action in ACTION_FIELDS} == DESIGN_FIELDS
 
 
-def test_only_the_inspection_of_a_reactivation_is_optional():
+def test_only_a_reactivations_inspection_and_a_notices_number_are_optional():
     optional = {
         (action.value, field.name) for action, fields in ACTION_FIELDS.items() for field in fields if not field.required
     }
@@ -107,7 +108,7 @@ def test_the_action_form_requires_what_the_action_needs(well, action):
     form = ActionForm(action=action, well=well)
 
     # Attachments may come as photos uploaded with the form instead.
-    expected = DESIGN_FIELDS[action] - {"attachments", "inspection"} | {"version"}
+    expected = DESIGN_FIELDS[action] - {"attachments", "inspection", "notice_no"} | {"version"}
     assert {name for name, field in form.fields.items() if field.required} == expected
 
 

@@ -390,6 +390,14 @@ MATRIX = {
         api("well-acceptance", well_code), {"GET": R(200, 200, scoped(200, 404), 403, 403, 401)}, scoped=True
     ),
     "api:work-report": Entry(api("work-report"), {"GET": R(200, 200, 403, 403, 200, 401)}),
+    # 一井一档: who sees the well whole, leaders too; member units never.
+    "api:well-dossier": Entry(
+        api("well-dossier", well_code), {"GET": R(200, 200, scoped(200, 404), 403, 200, 401)}, scoped=True
+    ),
+    # The campaign's archive holds what the caller sees (an officer's own wells).
+    "api:campaign-archive": Entry(
+        api("campaign-archive", lambda w, s, r: {"pk": w.campaign.pk}), {"GET": R(200, 200, 200, 403, 200, 401)}
+    ),
     "api:task-list": Entry(api("task-list"), {"GET": ALL}),
     "api:task-overview": Entry(api("task-overview"), {"GET": ALL}),
     "api:task-detail": Entry(

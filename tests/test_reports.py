@@ -21,6 +21,7 @@ from tasks.reports import groundwater_rise, one_year_before
 from tests.factories import WellFactory
 from wells.choices import Action, Category, InspectionResult, Status, Use
 from wells.models import Campaign, Inspection, Well
+from wells.reports import place
 from wells.uploads import store_attachment
 from wells.workflow import perform
 
@@ -148,27 +149,48 @@ def test_the_closure_notice_is_filled_from_the_well_and_its_notice(zhongshan, ca
     assert "机电井关停通知书" in text
     assert "中街发〔2023〕7号" in text
     assert "昌吉某某公司：" in text
-    assert "位于中山路街道三村的机井（机井编码：CJ-ZSL-09，基本情况附后）地处地下水禁采区" in text
+    assert "位于中山路街道三村的机井（机井编码：CJ-ZSL-09，基本情况见附件）地处地下水禁采区" in text
     assert f"取水许可证（{LICENCE_NO}）" in text
     assert "先通水后关停" in text
     assert "请你（单位）于2023年6月30日前自行停止取水" in text
-    assert "测试关停行动（测政办发〔2022〕1号）" in text
+    assert "《测试关停行动》（测政办发〔2022〕1号）" in text
     assert "2023年6月1日" in text  # the day it was served, under the signature
+    assert "六十日内依法向本地人民政府申请行政复议" in text
+    assert "六个月内依法向人民法院提起行政诉讼" in text
+    assert "联系单位：中山路街道办事处。" in text  # the campaign has no lead unit
     well_table, receipt = document.tables
     assert facts(well_table)["用途"] == "生活、农灌"
     assert facts(well_table)["类别"] == "有证不合规"
     assert facts(well_table)["责任单位"] == "中山路街道办事处"
-    assert facts(well_table)["限期"] == "2023年11月30日"
+    # One comply-by date, the notice's, in the body and the table alike.
+    assert facts(well_table)["停止取水期限"] == "2023年6月30日"
+    assert "限期" not in facts(well_table)
+    assert "2023年11月30日" not in text
     assert facts(receipt)["受送达人"] == "昌吉某某公司"
 
 
-def test_a_notice_before_it_is_served_leaves_its_number_and_date_to_fill_in(well, staff):
+def test_a_notice_before_it_is_served_is_a_draft_with_no_date_no_one_decided(well, staff):
     document = fetch_document(staff, reverse("api:well-notice", kwargs={"code": well.code}))
 
     text = text_of(document)
-    assert "〔　　〕第　　号" in text
-    assert "于2023年11月30日前" in text  # the well's deadline
+    assert text.startswith("机电井关停通知书（草稿）\n本井尚未下达关停通知。")
+    assert "不得送达" in text
+    assert "2023年11月30日" not in text  # the well's deadline is not the owner's comply-by date
+    assert "请你（单位）于　　　　年　　月　　日前自行停止取水" in text
+    assert facts(document.tables[0])["停止取水期限"] == "　　　　年　　月　　日"
     assert "取水许可证" not in text.split("特此通知")[0]  # an unlicensed well
+
+
+def test_the_notice_writes_the_place_as_a_person_does(zhongshan, campaign, staff):
+    named = WellFactory(township=zhongshan, campaign=campaign, village="中山路街道一村")
+    plain = WellFactory(township=zhongshan, campaign=campaign, village="二村")
+
+    text = text_of(fetch_document(staff, reverse("api:well-notices"), code=[named.code, plain.code]))
+
+    assert "你（单位）位于中山路街道一村的机井" in text
+    assert "你（单位）位于中山路街道二村的机井" in text
+    assert "中山路街道中山路街道" not in text
+    assert place(Well(village="", township=None)) == ""  # then the notice says no place at all
 
 
 def test_a_batch_notice_holds_one_notice_per_well_in_the_order_asked(zhongshan, campaign, officer):
@@ -228,14 +250,16 @@ def test_the_acceptance_form_records_each_step_and_the_acceptance(zhongshan, cam
     document = fetch_document(staff, reverse("api:well-acceptance", kwargs={"code": "CJ-ZSL-05"}))
 
     assert "地下水禁采区机电井关停验收单" in text_of(document)
-    form, signatures = document.tables
+    form, signatures, photos = document.tables
     rows = facts(form)
     assert rows["关停通知书"] == "中街发〔2023〕1号，2023年6月5日送达"
     assert rows["取水许可注销"] == "昌水许销〔2023〕3号，2023年6月6日注销"
     assert rows["替代水源接通"] == "不涉及（无生活用水）"
     assert rows["断电拆除"] == "2023年6月7日"
     assert rows["封填"] == "2023年6月8日，水泥砂浆封填"
-    assert rows["现场照片"] == "1张（附后）"
+    assert rows["现场照片"] == "1张（见附页）"
+    assert len(document.inline_shapes) == 1  # the sealing photo, as a thumbnail
+    assert "封井.png" in table_rows(photos)[0][0]
     assert rows["验收意见"].startswith("经现场核查")
     assert rows["验收日期"] == "2023年6月10日"
     assert rows["验收人员"] == "王工、李工"
@@ -249,8 +273,10 @@ def test_the_acceptance_form_of_a_well_still_open_leaves_the_acceptance_blank(we
     assert rows["关停通知书"] == "未送达"
     assert rows["取水许可注销"] == "不涉及（无取水许可）"
     assert rows["封填"] == "未完成"
-    assert rows["验收意见"] == ""
-    assert rows["验收人员"] == ""
+    assert rows["验收意见"].strip() == ""
+    assert rows["验收人员"].strip() == ""
+    assert rows["现场照片"] == "无"
+    assert len(document.inline_shapes) == 0
 
 
 # The work report ------------------------------------------------------------------
@@ -319,20 +345,19 @@ def test_the_work_report_fills_every_figure_from_the_ledger(changji, staff):
     document = report(staff, changji, datetime.date(2023, 6, 13))
     text = text_of(document)
 
-    assert "取水井关停工作报告" in text
-    assert "（截至2023年6月13日）" in text
-    assert "依据：昌吉市2022年地下水禁采区36眼机电井关停（昌市政办发〔2022〕7号）" in text
-    assert "昌吉市积极开展取水井关停工作" in text
+    assert text.startswith("关于昌吉市取水井关停工作情况的报告\n昌吉市人民政府：\n")
+    assert "按照《昌吉市2022年地下水禁采区36眼机电井关停方案》（昌市政办发〔2022〕7号）的部署" in text
+    assert "现将截至2023年6月13日的工作情况报告如下" in text
     assert "[X]" not in text and "[工作开展地区]" not in text and "[报告日期]" not in text
     assert "共登记取水井36眼，确定需关停的取水井25眼" in text
     assert "共发布各类宣传信息12条，张贴宣传标语30张，发放宣传手册500份，召开会议4次" in text
     # CJ-ZSL-05 closed; CJ-ZSL-06 closed and found in use on 12 June.
-    assert "依法强制关停。共关停此类取水井1眼。" in text
-    assert "改用地表水或其他替代水源。共关停此类取水井1眼。" in text
+    assert "依法强制关停。已关停并验收销号此类取水井1眼。" in text
+    assert "改用地表水或其他替代水源。已关停并验收销号此类取水井1眼。" in text
     assert "共保留此类取水井11眼。" in text
-    assert "截至2023年6月13日，已累计关停取水井2眼，完成率达到8.0%" in text
+    assert "截至2023年6月13日，已累计关停并验收销号取水井2眼，完成率8.0%" in text
     assert "其中超过限期尚未完成关停的3眼（见附表2）" in text
-    assert "共开展巡查检查3次，“回头看”行动2次，发现已关停取水井重新启用1眼（1次）" in text
+    assert "共开展巡查检查3次，其中对已关停取水井的“回头看”2次，发现已关停取水井重新启用1眼（1次）" in text
     assert "地下水位较去年同期有所回升，回升幅度达到0.35米（2眼监测井平均）" in text
     assert "各责任单位进度见附表1" in text
 
@@ -342,11 +367,12 @@ def test_the_work_report_counts_as_of_its_date_not_as_of_today(changji, staff):
 
     # By 20 May: CJ-ZSL-06 (1 May) and CJ-ZSL-05 (10 May) accepted, both
     # unlicensed; CJ-ZSL-09 not yet; no inspection of a closed well yet.
-    assert "依法强制关停。共关停此类取水井2眼。" in text
-    assert "改用地表水或其他替代水源。共关停此类取水井0眼。" in text
-    assert "已累计关停取水井2眼，完成率达到8.0%" in text
+    assert "依法强制关停。已关停并验收销号此类取水井2眼。" in text
+    assert "改用地表水或其他替代水源。已关停并验收销号此类取水井0眼。" in text
+    assert "已累计关停并验收销号取水井2眼，完成率8.0%" in text
     assert "共发布各类宣传信息12条，张贴宣传标语30张，发放宣传手册500份，召开会议4次" in text
-    assert "共开展巡查检查1次，“回头看”行动0次，未发现已关停取水井重新启用的情况。" in text
+    assert "共开展巡查检查1次，未发现已关停取水井重新启用的情况。" in text
+    assert "回头看”2" not in text
     assert "尚无可与去年同期比较的地下水位监测数据" in text
 
 
@@ -368,7 +394,7 @@ def test_the_work_report_has_a_table_per_responsible_unit_and_lists_the_overdue_
 
 
 def test_a_leader_reads_the_work_report_and_an_officer_may_not(changji, leader, officer):
-    assert "取水井关停工作报告" in text_of(report(leader, changji, datetime.date(2023, 6, 13)))
+    assert "取水井关停工作情况的报告" in text_of(report(leader, changji, datetime.date(2023, 6, 13)))
 
     response = client_for(officer).get(reverse("api:work-report"), {"campaign": changji.pk})
     assert response.status_code == 403
@@ -377,7 +403,7 @@ def test_a_leader_reads_the_work_report_and_an_officer_may_not(changji, leader, 
 def test_the_work_report_defaults_to_the_latest_campaign_and_today(changji, staff):
     text = text_of(fetch_document(staff, reverse("api:work-report")))
 
-    assert "（截至2023年6月15日）" in text
+    assert "现将截至2023年6月15日的工作情况报告如下" in text
     assert "昌市政办发〔2022〕7号" in text
 
 
@@ -413,3 +439,21 @@ def test_a_well_registered_after_the_reports_date_is_not_counted(changji, staff,
 
     assert "共登记取水井36眼" in text_of(report(staff, changji, datetime.date(2023, 6, 13)))
     assert "共登记取水井37眼" in text_of(report(staff, changji, datetime.date(2023, 6, 15)))
+
+
+def test_the_report_of_today_reads_the_current_states_and_agrees_with_the_history(changji, monkeypatch):
+    from tasks import reports
+
+    today = datetime.date(2023, 6, 15)
+    current = reports.work_report_figures(Well.objects.all(), changji, today)
+    # Pretend today is later: the report of 15 June is then read from the history.
+    localdate = reports.timezone.localdate
+    monkeypatch.setattr(
+        reports.timezone, "localdate", lambda *moment: localdate(*moment) if moment else datetime.date(2023, 6, 16)
+    )
+    from_history = reports.work_report_figures(Well.objects.all(), changji, today)
+
+    for name in ("total", "retained", "accepted", "accepted_by_category", "inspections", "revisits", "reuse_found"):
+        assert getattr(current, name) == getattr(from_history, name), name
+    assert current.most_overdue == from_history.most_overdue
+    assert (current.accepted, current.revisits, current.overdue_count) == (2, 2, 3)

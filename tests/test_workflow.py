@@ -166,6 +166,87 @@ def test_two_clients_acting_on_the_same_version_cannot_both_win(
 # Guards: notify ----------------------------------------------------------
 
 
+def test_a_notice_without_a_number_gets_the_campaigns_next_one(zhongshan, campaign, officer, notice):
+    campaign.notice_prefix = "昌水关"
+    campaign.save()
+    first, second = (
+        WellFactory(township=zhongshan, campaign=campaign),
+        WellFactory(township=zhongshan, campaign=campaign),
+    )
+    unnumbered = {**notice, "notice_no": ""}
+
+    act(first, Action.NOTIFY, officer, unnumbered)
+    act(second, Action.NOTIFY, officer, {key: value for key, value in unnumbered.items() if key != "notice_no"})
+
+    assert first.events.get().data["notice_no"] == "昌水关〔2023〕第1号"
+    assert second.events.get().data["notice_no"] == "昌水关〔2023〕第2号"
+    campaign.refresh_from_db()
+    assert campaign.last_notice_number == 2
+
+
+def test_a_notice_already_numbered_keeps_its_number_and_takes_none_from_the_sequence(well, officer, notice):
+    act(well, Action.NOTIFY, officer, {**notice, "notice_no": "中街发〔2023〕7号"})
+
+    assert well.events.get().data["notice_no"] == "中街发〔2023〕7号"
+    well.campaign.refresh_from_db()
+    assert well.campaign.last_notice_number == 0
+
+
+def test_a_notice_refused_after_its_number_was_drawn_gives_the_number_back(well, officer, notice, monkeypatch):
+    def refuse(well, event):
+        raise WorkflowError("a hook that refuses after the guard")
+
+    monkeypatch.setitem(changes._HOOKS, "on_action", [refuse])
+
+    assert_refused(well, Action.NOTIFY, actor=officer, data={**notice, "notice_no": ""}, code=WorkflowError.REFUSED)
+
+    well.campaign.refresh_from_db()
+    assert well.campaign.last_notice_number == 0
+    assert not well.events.exists()
+
+
+def test_a_campaign_without_a_prefix_numbers_its_notices_all_the_same(well, officer, notice):
+    act(well, Action.NOTIFY, officer, {**notice, "notice_no": ""})
+
+    assert well.events.get().data["notice_no"] == "关停通知〔2023〕第1号"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no row locks; CI runs this on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_notices_served_at_once_never_share_a_number(zhongshan, campaign, officer, staff, monkeypatch, notice):
+    wells = [WellFactory(township=zhongshan, campaign=campaign) for _ in range(2)]
+    first_holds_its_number = threading.Event()
+    let_go = threading.Event()
+
+    def hold_the_first(well, event):
+        # on_action runs after the number was drawn, inside the transaction.
+        if not first_holds_its_number.is_set():
+            first_holds_its_number.set()
+            let_go.wait(10)
+
+    monkeypatch.setitem(changes._HOOKS, "on_action", [*changes._HOOKS["on_action"], hold_the_first])
+
+    def serve(well, actor):
+        try:
+            perform(Well.objects.get(pk=well.pk), Action.NOTIFY, actor=actor, data={**notice, "notice_no": ""})
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=serve, args=(wells[0], officer))
+    second = threading.Thread(target=serve, args=(wells[1], staff))
+    first.start()
+    assert first_holds_its_number.wait(10)
+    second.start()
+    second.join(1)
+    assert second.is_alive()  # waiting for the campaign row the first holds
+    let_go.set()
+    first.join(10)
+    second.join(10)
+
+    numbers = sorted(WellEvent.objects.filter(well__in=wells).values_list("data__notice_no", flat=True))
+    assert numbers == ["关停通知〔2023〕第1号", "关停通知〔2023〕第2号"]
+
+
 def test_notify_records_the_comply_by_date_on_the_well(well, officer, notice):
     act(well, Action.NOTIFY, officer, notice)
 
@@ -264,7 +345,6 @@ def test_today_is_the_shanghai_date_for_dates_of_things_done(
 # Guards: missing fields --------------------------------------------------
 
 REQUIRED_FIELDS = [
-    (Action.NOTIFY, Status.INVENTORIED, "notice_no"),
     (Action.NOTIFY, Status.INVENTORIED, "served_on"),
     (Action.NOTIFY, Status.INVENTORIED, "comply_by"),
     (Action.REVOKE_LICENSE, Status.NOTIFIED, "revocation_no"),

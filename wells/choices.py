@@ -173,7 +173,14 @@ REASON = ActionField("reason", FieldKind.REASON, _("Reason"))
 # built. Every action also takes an optional note, which those builders add.
 ACTION_FIELDS = {
     Action.NOTIFY: (
-        ActionField("notice_no", FieldKind.TEXT, _("Notice number")),
+        # Given by the door from the campaign's sequence when left empty.
+        ActionField(
+            "notice_no",
+            FieldKind.TEXT,
+            _("Notice number"),
+            required=False,
+            help_text=_("Leave it empty for the campaign’s next number; fill it in for a notice already numbered."),
+        ),
         ActionField("served_on", FieldKind.DATE, _("Date served")),
         ActionField("comply_by", FieldKind.PLAN_DATE, _("Comply by")),
     ),

@@ -108,6 +108,33 @@ class Campaign(models.Model):
     lead_unit = models.ForeignKey(
         Unit, verbose_name=_("lead unit"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The plan as its documents cite it, in 书名号 (the name is the ledger's).
+    plan_title = models.CharField(
+        _("plan title"),
+        max_length=200,
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("The plan's title as it was issued, e.g. 昌吉市2022年地下水禁采区36眼机电井关停方案."),
+    )
+    # The closure notices' numbers (昌水关〔2023〕第12号): the prefix the
+    # bureau writes, and the last number given, counted up by the notify
+    # door (wells.workflow) under the campaign row's lock.
+    notice_prefix = models.CharField(
+        _("notice number prefix"),
+        max_length=30,
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("The closure notices' numbers start with it, e.g. 昌水关 for 昌水关〔2023〕第12号."),
+    )
+    last_notice_number = models.PositiveIntegerField(_("last notice number"), default=0, editable=False)
+    # Who the bureau's documents are addressed to and how the owner reaches it.
+    contact = models.CharField(
+        _("contact"),
+        max_length=100,
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("Printed on the closure notice, e.g. 水资源科 0994-2345678."),
+    )
 
     class Meta:
         verbose_name = _("campaign")
@@ -116,6 +143,12 @@ class Campaign(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def cited_plan(self):
+        """The plan as a document cites it: 《title》（文号）."""
+        cited = f"《{self.plan_title or self.name}》"
+        return cited + (f"（{self.notice_no}）" if self.notice_no else "")
 
 
 class Phase(models.Model):

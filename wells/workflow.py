@@ -13,6 +13,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,9 +32,18 @@ from wells.changes import (
     snapshot,
 )
 from wells.choices import ACTION_ROLES, TRANSITIONS, Action, AttachmentKind, ChangeKind, InspectionResult, Status
-from wells.models import Attachment, Inspection, Well, WellEvent
+from wells.models import Attachment, Campaign, Inspection, Well, WellEvent
 
-__all__ = ["WorkflowError", "available_actions", "check_version", "effective_events", "perform", "read_past_date"]
+__all__ = [
+    "WorkflowError",
+    "available_actions",
+    "check_version",
+    "effective_events",
+    "next_notice_number",
+    "perform",
+    "read_past_date",
+    "standing_events",
+]
 
 # The well fields an action may change; recorded on the event as
 # {field: [before, after]} so that revert can put them back.
@@ -42,6 +52,9 @@ TRACKED_FIELDS = ("status", "enforced", "comply_by", "review_on", "accepted_on",
 # The attachments that count as photos: images by their content (sniffed on
 # upload, wells.uploads), whatever kind the uploader gave.
 PHOTO_CONTENT_TYPES = frozenset({"image/jpeg", "image/png"})
+
+# The closure notices' numbers of a campaign without a prefix of its own.
+DEFAULT_NOTICE_PREFIX = "关停通知"
 
 
 def extend(*, check=None, follow=None):
@@ -158,14 +171,29 @@ def perform(well, action, *, actor, data=None, version=None):
 
 
 def _guard_notify(well, data, actor):
-    notice_no = _text(data, "notice_no", _("notice number"))
     served_on = read_past_date(data, "served_on", _("date served"))
     comply_by = _date(data, "comply_by", _("comply-by date"))
     if comply_by < served_on:
         raise WorkflowError(_("The comply-by date cannot be before the date served."), field="comply_by")
+    if str(data.get("notice_no") or "").strip():
+        # A number already written on a notice served on paper.
+        notice_no = _text(data, "notice_no", _("notice number"))
+    else:
+        notice_no = next_notice_number(well.campaign_id, served_on)
     well.comply_by = comply_by
     well.enforced = False
     return {"notice_no": notice_no, "served_on": served_on.isoformat(), "comply_by": comply_by.isoformat()}, []
+
+
+def next_notice_number(campaign_id, served_on):
+    """The campaign's next closure-notice number (昌水关〔2023〕第12号),
+    counted up in the caller's transaction. The UPDATE locks the campaign's
+    row until the transaction ends, so two notifies at once (on PostgreSQL;
+    SQLite writes one transaction at a time) never draw the same number, and
+    a refused notify gives its number back with the rollback."""
+    Campaign.objects.filter(pk=campaign_id).update(last_notice_number=F("last_notice_number") + 1)
+    prefix, number = Campaign.objects.values_list("notice_prefix", "last_notice_number").get(pk=campaign_id)
+    return f"{prefix or DEFAULT_NOTICE_PREFIX}〔{served_on.year}〕第{number}号"
 
 
 def _guard_revoke_license(well, data, actor):
@@ -290,8 +318,14 @@ def effective_events(well):
     reverts and the actions they undid. Each revert undoes the newest action
     still standing, so reverting twice steps back twice. Ordered by id, not
     by time: the well's row lock orders its events, a server's clock may not."""
+    return standing_events(well.events.order_by("pk"))
+
+
+def standing_events(events):
+    """Of ``events`` (one well's, oldest first), those that still stand: see
+    :func:`effective_events`. For callers that read many wells' events at once."""
     standing = []
-    for event in well.events.order_by("pk"):
+    for event in events:
         if event.action == Action.REVERT:
             if standing:
                 standing.pop()

@@ -1,5 +1,6 @@
 """The work report in the API (DESIGN §5): ``GET
-/api/v1/reports/work-report.docx?campaign=…&as_of=YYYY-MM-DD``."""
+/api/v1/reports/work-report.docx?campaign=…&as_of=YYYY-MM-DD``, and the
+campaign's archive, ``GET /api/v1/campaigns/{id}/archive.zip``."""
 
 import datetime
 
@@ -7,18 +8,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
 from accounts.choices import SEE_ALL_ROLES
+from tasks.archive import archive_name, campaign_archive
 from tasks.reports import work_report, work_report_figures
+from wells.api.dossier import DOSSIER_ROLES, zip_response
 from wells.api.files import MAX_ID, FileView, RolePermission, default_campaign, file_response
+from wells.document import DOCX_CONTENT_TYPE
+from wells.dossier import ZIP_CONTENT_TYPE
 from wells.models import Campaign, Well
-from wells.reports import DOCX_CONTENT_TYPE
 
 # No ledger holds anything older; it also keeps "a year before" a real date.
 EARLIEST_REPORT_DATE = datetime.date(2000, 1, 1)
+
+
+def _printable_text(value, message):
+    value = value.strip()
+    if any(ord(character) < 32 for character in value):
+        raise serializers.ValidationError(message)
+    return value
 
 
 class WorkReportQuerySerializer(serializers.Serializer):
@@ -37,6 +49,17 @@ class WorkReportQuerySerializer(serializers.Serializer):
         help_text=gettext_lazy("Where the work is done, as the report names it; by default the lead unit's city."),
     )
 
+    number = serializers.CharField(
+        required=False,
+        max_length=50,
+        help_text=gettext_lazy("The report's document number (文号), when the bureau has given it one."),
+    )
+    to = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("Who the report is addressed to (主送); by default the government of its area."),
+    )
+
     def validate_campaign(self, value):
         try:
             return Campaign.objects.select_related("lead_unit").get(pk=value)
@@ -53,10 +76,13 @@ class WorkReportQuerySerializer(serializers.Serializer):
         return value
 
     def validate_area(self, value):
-        value = value.strip()
-        if "\x00" in value:
-            raise serializers.ValidationError(_("Write the place's name."))
-        return value
+        return _printable_text(value, _("Write the place's name."))
+
+    def validate_number(self, value):
+        return _printable_text(value, _("Write the document number as it is printed."))
+
+    def validate_to(self, value):
+        return _printable_text(value, _("Write the name of the office the report is addressed to."))
 
     def validate(self, attrs):
         if attrs.get("campaign") is None:
@@ -95,4 +121,42 @@ class WorkReportView(FileView, APIView):
         figures = work_report_figures(
             Well.objects.visible_to(request.user), campaign, as_of, area=query.validated_data.get("area")
         )
-        return file_response(work_report(figures), f"取水井关停工作报告-{as_of.isoformat()}.docx", DOCX_CONTENT_TYPE)
+        handle = work_report(
+            figures, number=query.validated_data.get("number", ""), addressed_to=query.validated_data.get("to", "")
+        )
+        return file_response(handle, f"取水井关停工作报告-{as_of.isoformat()}.docx", DOCX_CONTENT_TYPE)
+
+
+class CampaignArchiveView(FileView, APIView):
+    """Every well's file of a campaign with its work report and ledger, as
+    one zip streamed as it is written."""
+
+    permission_classes = [RolePermission]
+    allowed_roles = DOSSIER_ROLES
+
+    @extend_schema(
+        operation_id="campaigns_archive_zip",
+        parameters=[
+            OpenApiParameter(
+                "pk", OpenApiTypes.INT, OpenApiParameter.PATH, description=gettext_lazy("The campaign's id.")
+            )
+        ],
+        summary=gettext_lazy("The campaign's archive (every well's file) as a zip"),
+        description=gettext_lazy(
+            "The work report and the ledger as of today, and a folder per well (一井一档) with its card, notice, "
+            "acceptance form, history and attachments, streamed. It holds the wells you may see: all of them "
+            "for bureau roles and leaders, a township officer's own wells."
+        ),
+        responses={
+            (200, ZIP_CONTENT_TYPE): OpenApiTypes.BINARY,
+            404: OpenApiResponse(OpenApiTypes.OBJECT, description=gettext_lazy("No such campaign.")),
+        },
+    )
+    def get(self, request, pk):
+        campaign = None
+        if pk.isascii() and pk.isdigit() and 0 < int(pk) <= MAX_ID:
+            campaign = Campaign.objects.select_related("lead_unit").filter(pk=int(pk)).first()
+        if campaign is None:
+            raise NotFound(_("No such campaign."))
+        chunks = campaign_archive(Well.objects.visible_to(request.user), campaign)
+        return zip_response(chunks, archive_name(campaign, timezone.localdate()))

@@ -273,7 +273,7 @@ def document_wells(user):
     return Well.objects.visible_to(user).select_related("township", "responsible_unit", "campaign")
 
 
-def _well_or_404(user, code):
+def well_or_404(user, code):
     # PostgreSQL cannot compare text holding NUL; no code holds one.
     if "\x00" in code or len(code) > CODE_MAX_LENGTH:
         raise NotFound(_("No such well."))
@@ -294,7 +294,7 @@ class WellNoticeView(FileView, APIView):
         responses=DOCX_RESPONSE,
     )
     def get(self, request, code):
-        well = _well_or_404(request.user, code)
+        well = well_or_404(request.user, code)
         return file_response(closure_notice([well]), f"关停通知书-{well.code}.docx", DOCX_CONTENT_TYPE)
 
 
@@ -309,7 +309,7 @@ class WellAcceptanceView(FileView, APIView):
         responses=DOCX_RESPONSE,
     )
     def get(self, request, code):
-        well = _well_or_404(request.user, code)
+        well = well_or_404(request.user, code)
         return file_response(acceptance_form(well), f"验收单-{well.code}.docx", DOCX_CONTENT_TYPE)
 
 

@@ -3,7 +3,7 @@
 
 from django.urls import path, re_path
 
-from wells.api import files
+from wells.api import dossier, files
 
 urlpatterns = [
     path("imports/wells/", files.WellImportView.as_view(), name="import-wells"),
@@ -14,4 +14,5 @@ urlpatterns = [
     # Codes may hold any character but the slash that ends the segment.
     re_path(r"^wells/(?P<code>[^/]+)/notice\.docx$", files.WellNoticeView.as_view(), name="well-notice"),
     re_path(r"^wells/(?P<code>[^/]+)/acceptance\.docx$", files.WellAcceptanceView.as_view(), name="well-acceptance"),
+    re_path(r"^wells/(?P<code>[^/]+)/dossier\.zip$", dossier.WellDossierView.as_view(), name="well-dossier"),
 ]

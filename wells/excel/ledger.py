@@ -186,6 +186,7 @@ def export_wells(wells, summary_rows, totals):
         "机井台账",
         widths=[column.width for column in EXPORT_COLUMNS],
         styles=[Style(column.number_format) if column.number_format else None for column in EXPORT_COLUMNS],
+        printed=True,
     ) as sheet:
         sheet.append([column.header for column in EXPORT_COLUMNS], header=True)
         with _reading_all(rows.db):
@@ -196,6 +197,7 @@ def export_wells(wells, summary_rows, totals):
         widths=[width for _header, width, _key, _format in SUMMARY_COLUMNS],
         styles=[Style(number_format) if number_format else None for *_rest, number_format in SUMMARY_COLUMNS],
         autofilter=False,
+        printed=True,
     ) as summary:
         summary.append([header for header, *_rest in SUMMARY_COLUMNS], header=True)
         for row in summary_rows:

@@ -64,6 +64,9 @@ class StreamingWorkbook:
         self.guard_formulas = guard_formulas
         self._zip = zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self._sheets = []
+        # <definedName> elements: the autofilters' ranges and the rows printed
+        # on every page, each local to its sheet.
+        self._names = []
         self._styles = {(None, False): 0}
         # The shared strings: <t> element -> its index.
         self._shared = {}
@@ -81,9 +84,23 @@ class StreamingWorkbook:
             return 0
         return self._styles.setdefault(style.key(), len(self._styles))
 
-    def sheet(self, title, *, widths, styles=None, freeze_header=True, autofilter=True):
+    def sheet(self, title, *, widths, styles=None, freeze_header=True, autofilter=True, printed=False):
+        """A sheet, written row by row inside ``with``. ``printed``: it prints
+        on landscape A4 pages, fitted to the page's width, with its first row
+        repeated at the top of every page."""
         self._sheets.append(title[:31])
-        return _SheetWriter(self, len(self._sheets), widths, styles, freeze_header, autofilter)
+        return _SheetWriter(self, len(self._sheets), widths, styles, freeze_header, autofilter, printed)
+
+    def define_name(self, name, sheet_index, ref):
+        """A name of the sheet ``sheet_index`` (from 1) for ``ref``, e.g.
+        _xlnm._FilterDatabase, which LibreOffice needs to show an autofilter's
+        buttons, and _xlnm.Print_Titles."""
+        title = self._sheets[sheet_index - 1].replace("'", "''")
+        hidden = ' hidden="1"' if name == "_xlnm._FilterDatabase" else ""
+        self._names.append(
+            f'<definedName name="{name}" localSheetId="{sheet_index - 1}"{hidden}>'
+            f"{escape(chr(39) + title + chr(39))}!{ref}</definedName>"
+        )
 
     def close(self):
         sheets = "".join(
@@ -94,7 +111,9 @@ class StreamingWorkbook:
             "xl/workbook.xml",
             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f"<sheets>{sheets}</sheets></workbook>",
+            f"<sheets>{sheets}</sheets>"
+            + (f"<definedNames>{''.join(self._names)}</definedNames>" if self._names else "")
+            + "</workbook>",
         )
         rels = "".join(
             f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
@@ -357,7 +376,7 @@ def _cell_writer(book, spec, style, after):
 
 
 class _SheetWriter:
-    def __init__(self, book, index, widths, styles, freeze_header, autofilter):
+    def __init__(self, book, index, widths, styles, freeze_header, autofilter, printed):
         self._book = book
         self._index = index
         self._letters = [get_column_letter(i) for i in range(1, len(widths) + 1)]
@@ -372,6 +391,7 @@ class _SheetWriter:
         self._header = self._writers([Cells()] * len(widths), [self._header_style] * len(widths))
         self._freeze = freeze_header
         self._autofilter = autofilter
+        self._printed = printed
         self._rows = 0
 
     def _writers(self, cells, styles):
@@ -395,7 +415,8 @@ class _SheetWriter:
             (
                 '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                f"{pane}<cols>{cols}</cols><sheetData>"
+                + ('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if self._printed else "")
+                + f"{pane}<cols>{cols}</cols><sheetData>"
             ).encode()
         )
         return self
@@ -440,6 +461,21 @@ class _SheetWriter:
         tail = "</sheetData>"
         if self._autofilter:
             tail += f'<autoFilter ref="{ref}"/>'
+            self._book.define_name("_xlnm._FilterDatabase", self._index, _absolute(ref))
+        if self._printed:
+            # A4 (paperSize 9), landscape, one page wide and as many high as it takes.
+            tail += (
+                '<printOptions horizontalCentered="1"/>'
+                '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
+                '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+                "<headerFooter><oddFooter>&amp;C第 &amp;P 页，共 &amp;N 页</oddFooter></headerFooter>"
+            )
+            self._book.define_name("_xlnm.Print_Titles", self._index, "$1:$1")
         self._stream.write((tail + "</worksheet>").encode())
         self._stream.close()
         return False
+
+
+def _absolute(ref):
+    """A1:Y100 as $A$1:$Y$100."""
+    return ":".join("$" + re.sub(r"(\d+)", r"$\1", corner) for corner in ref.split(":"))

@@ -728,6 +728,35 @@ MATRIX.update(
 )
 
 
+# Every role finishes its own work in the browser (issue 20) -------------------------
+
+
+def supply_task(world, scope, role):
+    """The replacement supply's task: on the 中山路 well the grid member's
+    unit holds it (so the member may record it, the officer may not); on
+    the 宁边路 well the township's own."""
+    well = world.wells[scope]
+    unit = world.unit if scope == "in" else well.responsible_unit
+    task, _created = Task.objects.get_or_create(well=well, step=Step.SUPPLY, defaults={"unit": unit})
+    return {"pk": task.pk}
+
+
+MATRIX.update(
+    {
+        "tasks:supply": Entry(
+            page("tasks:supply", supply_task),
+            {
+                "GET": R(200, 200, scoped(403, 404), scoped(200, 404), 403, 302),
+                # An empty form: refused with its reasons, nothing recorded.
+                "POST": R(400, 400, scoped(403, 404), scoped(400, 404), 403, 302),
+            },
+            body=empty,
+            api=False,
+            scoped=True,
+        ),
+    }
+)
+
 # Walking the site's URL patterns ------------------------------------------------------
 
 

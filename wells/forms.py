@@ -30,8 +30,10 @@ from wells.photos import check_photos
 from wells.uploads import store_attachment
 from wells.workflow import perform
 
-# On a phone, a photo input with these opens the camera at the back.
-CAMERA_ATTRS = {"accept": "image/*", "capture": "environment"}
+# On a phone, a photo input that accepts images offers the camera and the
+# gallery alike (``capture`` would force the camera: a photo taken earlier,
+# out of signal, could not be picked).
+PHOTO_INPUT_ATTRS = {"accept": "image/*"}
 
 
 class DateInput(forms.DateInput):
@@ -280,13 +282,13 @@ class ActionForm(forms.Form):
 
 
 class PageActionForm(ActionForm):
-    """The action form of the field pages: photo inputs open the phone's
-    camera."""
+    """The action form of the field pages: photo inputs offer the phone's
+    camera and gallery."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in UPLOAD_FIELDS & self.fields.keys():
-            self.fields[name].widget.attrs.update(CAMERA_ATTRS)
+            self.fields[name].widget.attrs.update(PHOTO_INPUT_ATTRS)
         # With no photo uploaded before, the choice among them is empty:
         # hide it, and let a refusal about photos land on the photo input.
         chooser = self.fields.get("attachments")
@@ -364,7 +366,7 @@ class InspectionForm(InspectionAdminForm):
     photos = MultipleFileField(
         label=_("Photos"),
         required=False,
-        widget=MultipleFileInput(attrs=CAMERA_ATTRS),
+        widget=MultipleFileInput(attrs=PHOTO_INPUT_ATTRS),
         help_text=_("JPEG or PNG. They are kept only if the inspection is recorded."),
     )
 

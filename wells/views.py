@@ -97,6 +97,29 @@ EVENT_DATA_LABELS = {
 EVENT_DATA_LABELS["license_no"] = Well._meta.get_field("license_no").verbose_name
 
 
+# The work plan of a well (its tasks) belongs to the tasks app, which
+# registers it here from its AppConfig.ready: wells may not import tasks
+# (DESIGN §2). ``plan(well, user)`` answers an object with ``template``,
+# ``tasks``, ``allows(action)``, ``waiting(action)`` and ``other_steps``.
+_work_plan = None
+
+
+def register_work_plan(plan):
+    """Make ``plan(well, user)`` the work plan a well's page shows."""
+    global _work_plan
+    _work_plan = plan
+
+
+def _actions_now(well, user, plan):
+    """The actions the user can take on the well now: those the lifecycle
+    allows, less those whose step waits for another (and, for a member
+    unit, those its unit holds no task for)."""
+    actions = available_actions(well, user)
+    if plan is None:
+        return actions
+    return [action for action in actions if plan.allows(action)]
+
+
 def _scoped_well(request, code, *, related=("township", "responsible_unit")):
     """The well with this code if the user may see it; 404 otherwise."""
     if "\x00" in code:  # PostgreSQL cannot compare text holding NUL; no code holds one.
@@ -321,10 +344,12 @@ def well_detail(request, code):
     well = _scoped_well(request, code, related=("township", "responsible_unit", "campaign"))
     _with_countdown([well], timezone.localdate())
     user = request.user
+    plan = _work_plan(well, user) if _work_plan is not None else None
     context = {
         "well": well,
         "uses_display": _uses_display(well),
-        "actions": available_actions(well, user),
+        "actions": _actions_now(well, user, plan),
+        "work_plan": plan,
         "may_inspect": user.role in INSPECTING_ROLES and user.has_perm("wells.add_inspection"),
         "may_upload": user.role is not None and user.role != Role.LEADER and user.has_perm("wells.add_attachment"),
         "may_print_documents": user.role in DOCUMENT_ROLES,
@@ -374,12 +399,20 @@ def well_action(request, code, action):
         if status == 200:
             status = 400
     else:
-        if action not in available_actions(well, request.user):
-            messages.warning(
-                request,
-                _("“%(action)s” is not possible for this well now (it is “%(status)s”).")
-                % {"action": action.label, "status": well.get_status_display()},
-            )
+        plan = _work_plan(well, request.user) if _work_plan is not None else None
+        if action not in _actions_now(well, request.user, plan):
+            waiting = plan.waiting(action) if plan is not None else None
+            if waiting:
+                message = _("“%(action)s” cannot be taken yet: %(waiting)s.") % {
+                    "action": action.label,
+                    "waiting": waiting,
+                }
+            else:
+                message = _("“%(action)s” is not possible for this well now (it is “%(status)s”).") % {
+                    "action": action.label,
+                    "status": well.get_status_display(),
+                }
+            messages.warning(request, message)
             return redirect("wells:well", code=well.code)
         form = PageActionForm(action=action, well=well)
     context = {"well": well, "form": form, "action": action, "uses_display": _uses_display(well)}

@@ -754,8 +754,20 @@ MATRIX.update(
             api=False,
             scoped=True,
         ),
+        # Bureau roles and the well's own township; an empty form is refused.
+        "wells:facts": Entry(
+            page("wells:facts", well_code),
+            {
+                "GET": R(200, 200, scoped(200, 404), scoped(403, 404), 403, 302),
+                "POST": R(400, 400, scoped(400, 404), scoped(403, 404), 403, 302),
+            },
+            body=empty,
+            api=False,
+            scoped=True,
+        ),
     }
 )
+
 
 # Walking the site's URL patterns ------------------------------------------------------
 

@@ -186,3 +186,76 @@ def test_the_task_list_runs_a_fixed_number_of_queries(demo, client_of, django_as
     # the menu's unread count.
     with django_assert_max_num_queries(10):
         client.get("/tasks/mine/")
+
+
+# An officer edits the facts of their own wells ------------------------------------
+
+
+def test_an_officer_edits_the_responsible_person_location_and_note_and_the_history_shows_it(demo, client_of):
+    well = Well.objects.get(code=WELL)
+    client = client_of(demo["zhongshan"])
+    form = page_of(client.get(f"/well/{WELL}/facts/"))
+    for name in ("responsible_person", "lat", "lng", "note"):
+        assert f'name="{name}"' in form
+    for name in ("deadline", "responsible_unit", "meter_no"):
+        assert f'name="{name}"' not in form  # facts the bureau keeps
+    assert 'data-testid="map-picker"' in form
+
+    response = client.post(
+        f"/well/{WELL}/facts/",
+        {
+            "version": well.version,
+            "responsible_person": "张专干",
+            "lat": "44.012345",
+            "lng": "87.301234",
+            "note": "井房已拆",
+        },
+    )
+
+    assert response.status_code == 302
+    well.refresh_from_db()
+    assert (well.responsible_person, str(well.lat), str(well.lng), well.note) == (
+        "张专干",
+        "44.012345",
+        "87.301234",
+        "井房已拆",
+    )
+    record = WellChange.objects.filter(well=well, kind=ChangeKind.FACTS).get()
+    assert record.changes["responsible_person"][1] == "张专干"
+    assert record.actor_name == str(demo["zhongshan"])
+    assert "张专干" in page_of(client.get(f"/well/{WELL}/"))
+
+
+def test_a_stale_facts_form_is_refused_and_keeps_what_was_typed(demo, client_of):
+    well = Well.objects.get(code=WELL)
+    client = client_of(demo["zhongshan"])
+    response = client.post(
+        f"/well/{WELL}/facts/",
+        {"version": well.version - 1, "responsible_person": "张专干", "lat": well.lat, "lng": well.lng, "note": ""},
+    )
+    assert response.status_code == 400
+    assert 'value="张专干"' in response.content.decode()
+    assert Well.objects.get(pk=well.pk).responsible_person == well.responsible_person
+
+
+def test_a_location_outside_china_is_refused_on_its_field(demo, client_of):
+    well = Well.objects.get(code=WELL)
+    response = client_of(demo["zhongshan"]).post(
+        f"/well/{WELL}/facts/", {"version": well.version, "lat": "10", "lng": "87.3", "responsible_person": ""}
+    )
+    assert response.status_code == 400
+    assert 'data-field="lat"' in response.content.decode()
+    assert Well.objects.get(pk=well.pk).lat == well.lat
+
+
+def test_facts_of_another_townships_well_are_not_found_and_members_may_not_edit(demo, client_of):
+    assert client_of(demo["ningbian"]).get(f"/well/{WELL}/facts/").status_code == 404
+    notify(Well.objects.get(code=WELL), demo["zhongshan"])
+    assert client_of(demo["water"]).get(f"/well/{WELL}/facts/").status_code == 403
+    assert 'data-testid="edit-facts"' not in page_of(client_of(demo["water"]).get(f"/well/{WELL}/"))
+
+
+def test_the_well_page_links_to_the_phones_map_app(demo, client_of):
+    well = Well.objects.get(code=WELL)
+    page = page_of(client_of(demo["zhongshan"]).get(f"/well/{WELL}/"))
+    assert f'href="geo:{well.lat},{well.lng}?q={well.lat},{well.lng}({WELL})"' in page

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from wells.changes import WorkflowError, record_inspection
+from wells.changes import WorkflowError, change_facts, editable_fields, record_inspection
 from wells.choices import (
     ACTION_FIELDS,
     ACTION_NOTE_MAX_LENGTH,
@@ -411,4 +411,65 @@ class InspectionForm(InspectionAdminForm):
                 self.data["version"] = str(Well.objects.values_list("version", flat=True).get(pk=self.well.pk))
         except ValidationError as error:  # a photo, or the inspection's own rules
             self.add_error("photos" if not hasattr(error, "error_dict") else None, error)
+        return None
+
+
+# The facts a well's page lets its users change, in this order; each user
+# sees those their role may change (wells.changes.editable_fields): an
+# officer the responsible person, the location and the note.
+PAGE_FACT_FIELDS = ("responsible_person", "lat", "lng", "note", "village", "meter_no", "responsible_unit", "deadline")
+
+
+class FactsForm(forms.ModelForm):
+    """The facts of one well its user may change, with the version they
+    read; saved only through :func:`wells.changes.change_facts`, which
+    checks every value and writes the history."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Well
+        fields = PAGE_FACT_FIELDS
+        widgets = {"deadline": DateInput, "note": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = editable_fields(user)
+        for name in PAGE_FACT_FIELDS:
+            if name not in allowed:
+                del self.fields[name]
+        self.initial.setdefault("version", self.instance.version)
+        for name in ("lat", "lng"):
+            if name in self.fields:
+                self.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})
+
+    @staticmethod
+    def editable_by(user):
+        return bool(editable_fields(user) & set(PAGE_FACT_FIELDS))
+
+    def _post_clean(self):
+        # The door validates the well (wells.changes._validate) and refuses
+        # with the field it names; the form must not change the instance.
+        pass
+
+    def submit(self, actor):
+        """Change the facts that were changed; return the well, or None when
+        the form now says why not."""
+        values = {name: self.cleaned_data[name] for name in self.changed_data if name != "version"}
+        try:
+            return change_facts(self.instance, actor=actor, values=values, version=self.cleaned_data["version"])
+        except WorkflowError as error:
+            if error.code in (WorkflowError.FORBIDDEN, WorkflowError.NOT_FOUND):
+                raise
+            self.add_error(
+                error.field if error.field in self.fields and error.field != "version" else None, error.message
+            )
+            if error.code == WorkflowError.STALE:
+                self.instance = Well.objects.get(pk=self.instance.pk)
+                self.data = self.data.copy()
+                self.data["version"] = str(self.instance.version)
+                self.add_error(None, gettext("The well is shown below as it is now. Check it, then submit again."))
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
         return None

@@ -20,6 +20,7 @@ urlpatterns = [
     path("well/<str:code>/", views.well_detail, name="well"),
     path("well/<str:code>/action/<str:action>/", views.well_action, name="action"),
     path("well/<str:code>/inspection/", views.well_inspection, name="inspection"),
+    path("well/<str:code>/facts/", views.well_facts, name="facts"),
     path("well/<str:code>/upload/", views.well_upload, name="upload"),
     path("well/<str:code>/label/", views.well_label, name="label"),
     path("dashboard/", views.dashboard, name="dashboard"),

@@ -35,7 +35,7 @@ from wells.choices import ACTION_FIELDS, ACTION_ROLES, SETTLED_STATUSES, WORKBOO
 from wells.excel import ImportFileError, error_workbook, import_book, import_staged, read_upload, staged_plan, staging
 from wells.excel.inventory import PREVIEW_ROWS_SHOWN
 from wells.filtersets import WellFilterSet, ledger_wells
-from wells.forms import ActionForm, EvidenceUploadForm, InspectionForm, PageActionForm
+from wells.forms import ActionForm, EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm
 from wells.history import shown, well_history
 from wells.models import Attachment, Campaign, Township, Well
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment
@@ -353,6 +353,7 @@ def well_detail(request, code):
         "may_inspect": user.role in INSPECTING_ROLES and user.has_perm("wells.add_inspection"),
         "may_upload": user.role is not None and user.role != Role.LEADER and user.has_perm("wells.add_attachment"),
         "may_print_documents": user.role in DOCUMENT_ROLES,
+        "may_edit_facts": well.archived_at is None and FactsForm.editable_by(user),
         "timeline": _timeline(well),
         # Every change to the well, by whom: the doors' records.
         "change_history": shown(well_history(well)),
@@ -417,6 +418,36 @@ def well_action(request, code, action):
         form = PageActionForm(action=action, well=well)
     context = {"well": well, "form": form, "action": action, "uses_display": _uses_display(well)}
     return render(request, "wells/action_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def well_facts(request, code):
+    """Change the facts of a well the user may change (an officer: the
+    responsible person, the location — typed, tapped on the map or the
+    phone's position — and the note), through the facts' door."""
+    well = _scoped_well(request, code)
+    if not FactsForm.editable_by(request.user):
+        raise PermissionDenied
+    status = 200
+    if request.method == "POST":
+        form = FactsForm(request.POST, instance=well, user=request.user)
+        if form.is_valid():
+            try:
+                updated = form.submit(request.user)
+            except WorkflowError as error:
+                if error.code == WorkflowError.NOT_FOUND:
+                    raise Http404(error.message) from error
+                raise PermissionDenied(error.message) from error
+            if updated is not None:
+                messages.success(request, _("The facts of %(well)s are saved.") % {"well": well.code})
+                return redirect("wells:well", code=well.code)
+        status = 400
+    else:
+        form = FactsForm(instance=well, user=request.user)
+    tiles = {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION}
+    context = {"well": form.instance, "form": form, "tiles": tiles}
+    return render(request, "wells/facts_form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,11 +1,11 @@
 """A well's work plan: every step of its closure, the unit that holds it,
 when it falls due, its state, who finished it and when — and, for a step
 that cannot be taken yet, what and whom it waits for. The well page shows it
-(registered with :func:`wells.views.register_work_plan`, since wells may not
+(registered with :func:`wells.workplan.register_work_plan`, since wells may not
 import tasks) and hides the buttons of steps that wait; the task lists and
 the daily digest use the same readiness (:func:`tasks.models.ready_condition`)."""
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -16,6 +16,15 @@ from tasks.models import Task
 STEP_RANK = Case(
     *(When(step=step, then=Value(rank)) for rank, step in enumerate(STEP_ORDER)), output_field=IntegerField()
 )
+
+
+def wells_ready_for(action):
+    """A condition on wells: no open task of a step that ``action``'s step
+    waits for (:data:`tasks.choices.WAITS_FOR`) is left on the well."""
+    if action not in Step.values or not WAITS_FOR[Step(action)]:
+        return Q()
+    blocking = Task.objects.filter(well_id=OuterRef("pk"), status=TaskStatus.OPEN, step__in=WAITS_FOR[Step(action)])
+    return ~Exists(blocking)
 
 
 def step_url(task):

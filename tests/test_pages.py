@@ -554,16 +554,23 @@ def test_bulk_notice_asks_for_the_notice_then_serves_it_on_every_selected_well(c
     assert WellEvent.objects.filter(well__code__in=chosen, action=Action.NOTIFY).count() == 3
 
 
-def test_bulk_notice_changes_nothing_when_one_well_is_refused(client, staff, ledger_wells, notice):
+def test_bulk_notice_serves_the_wells_that_can_take_it_and_lists_the_others_with_why(
+    client, staff, ledger_wells, notice
+):
     client.force_login(staff)
     chosen = ["ZS-00", "ZS-02"]  # ZS-00 is already notified
 
+    asked = html(client.post(reverse("wells:bulk-notify"), {"wells": chosen}))
+    assert re.search(r'data-testid="skipped-wells"><li data-code="ZS-00">', asked)
+    assert re.search(r'data-testid="selected-wells">\s*<li>ZS-02 ', asked)
     response = client.post(reverse("wells:bulk-notify"), {"wells": chosen, "apply": "yes", **notice})
 
-    assert response.status_code == 400
-    assert re.search(r'data-testid="refused-wells"><li><strong>ZS-00</strong>', html(response))
-    assert Well.objects.get(code="ZS-02").status == Status.INVENTORIED
-    assert not WellEvent.objects.filter(well__code="ZS-02").exists()
+    assert response.status_code == 200
+    page = html(response)
+    assert re.search(r'data-testid="skipped-wells"><li data-code="ZS-00">.*Not possible while the well is', page)
+    assert Well.objects.get(code="ZS-02").status == Status.NOTIFIED
+    assert WellEvent.objects.filter(well__code="ZS-02", action=Action.NOTIFY).count() == 1
+    assert WellEvent.objects.filter(well__code="ZS-00", action=Action.NOTIFY).count() == 1  # its own, from before
 
 
 def test_bulk_notice_reaches_only_wells_in_the_officers_scope(client, officer, ledger_wells, notice):
@@ -770,9 +777,10 @@ def test_my_wells_page_issues_the_same_queries_for_5_and_50_wells(
 def test_ledger_issues_the_same_queries_for_5_and_50_wells(client, staff, many_wells, django_assert_max_num_queries):
     client.force_login(staff)
     # session, user, groups (role), the township filter's lookup, count, page
-    # of wells, the choices of campaign, township and unit, unread
-    # notifications (menu)
-    with django_assert_max_num_queries(10):
+    # of wells, the wells of the page that can take the notice and the power
+    # cut, the choices of campaign, township and unit, unread notifications
+    # (menu)
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("wells:ledger") + "?township=zhongshanlu&ordering=-deadline")
     assert len(codes_in(response, "ledger-row")) == len(many_wells)
 

@@ -754,6 +754,15 @@ MATRIX.update(
             api=False,
             scoped=True,
         ),
+        # The bulk power cut asks for its date; no ticked well of the
+        # role's scope: back to the ledger.
+        "wells:bulk": Entry(
+            page("wells:bulk", lambda w, s, r: {"kind": "disconnect"}),
+            {"POST": R(200, 200, scoped(200, 302), scoped(200, 302), 403, 302)},
+            body=lambda w, s, r, m: {"wells": [w.wells[s].code]},
+            api=False,
+            scoped=True,
+        ),
         # Bureau roles and the well's own township; an empty form is refused.
         "wells:facts": Entry(
             page("wells:facts", well_code),

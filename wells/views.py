@@ -24,22 +24,24 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.choices import BUREAU_ROLES, Role
 from accounts.models import Unit
+from wells import bulk as bulk_actions
 from wells import tally
 from wells.api.files import XLSX_CONTENT_TYPE, default_campaign, file_response
 from wells.choices import ACTION_FIELDS, ACTION_ROLES, SETTLED_STATUSES, WORKBOOK_LABELS, Action, FieldKind, Status, Use
 from wells.excel import ImportFileError, error_workbook, import_book, import_staged, read_upload, staged_plan, staging
 from wells.excel.inventory import PREVIEW_ROWS_SHOWN
 from wells.filtersets import WellFilterSet, ledger_wells
-from wells.forms import ActionForm, EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm
+from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm
 from wells.history import shown, well_history
 from wells.models import Attachment, Campaign, Township, Well
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment
-from wells.workflow import WorkflowError, available_actions
+from wells.workflow import WorkflowError
+from wells.workplan import actions_now, work_plan
 
 logger = logging.getLogger(__name__)
 
@@ -95,29 +97,6 @@ EVENT_DATA_LABELS = {
     if field.kind not in {FieldKind.ATTACHMENTS, FieldKind.INSPECTION}
 }
 EVENT_DATA_LABELS["license_no"] = Well._meta.get_field("license_no").verbose_name
-
-
-# The work plan of a well (its tasks) belongs to the tasks app, which
-# registers it here from its AppConfig.ready: wells may not import tasks
-# (DESIGN §2). ``plan(well, user)`` answers an object with ``template``,
-# ``tasks``, ``allows(action)``, ``waiting(action)`` and ``other_steps``.
-_work_plan = None
-
-
-def register_work_plan(plan):
-    """Make ``plan(well, user)`` the work plan a well's page shows."""
-    global _work_plan
-    _work_plan = plan
-
-
-def _actions_now(well, user, plan):
-    """The actions the user can take on the well now: those the lifecycle
-    allows, less those whose step waits for another (and, for a member
-    unit, those its unit holds no task for)."""
-    actions = available_actions(well, user)
-    if plan is None:
-        return actions
-    return [action for action in actions if plan.allows(action)]
 
 
 def _scoped_well(request, code, *, related=("township", "responsible_unit")):
@@ -222,6 +201,9 @@ def ledger(request):
     wells = _in_api_order(filterset.qs) if filterset.is_valid() else Well.objects.none()
     page = Paginator(wells, PAGE_SIZE).get_page(request.GET.get("page"))
     _with_countdown(page.object_list, timezone.localdate())
+    able = bulk_actions.able_wells(page.object_list, request.user)
+    for well in page.object_list:
+        well.bulk_able = " ".join(sorted(able[well.pk]))
     filters = request.GET.copy()
     filters.pop("page", None)
     context = {
@@ -230,7 +212,7 @@ def ledger(request):
         "page": page,
         "wells": page.object_list,
         "sort_links": _sort_links(request),
-        "may_notify": request.user.role in ACTION_ROLES[Action.NOTIFY],
+        "bulk_actions": [(kind, bulk_actions.BULK_ACTIONS[kind]) for kind in bulk_actions.offered(request.user)],
         "may_import": request.user.role in BUREAU_ROLES,
         "filters_query": filters.urlencode(),
         "export_url": reverse("api:export-wells") + (f"?{filters.urlencode()}" if filters else ""),
@@ -240,33 +222,54 @@ def ledger(request):
 
 @require_POST
 @login_required
-def bulk_notify(request):
-    """Serve one closure notice on the wells ticked in the ledger, all or
-    nothing: if any well refuses, none is changed and the refusals show."""
-    if request.user.role not in ACTION_ROLES[Action.NOTIFY]:
+def bulk(request, kind):
+    """A bulk action (:mod:`wells.bulk`) on the wells ticked in the ledger:
+    first the form, with the wells that will take it and those that will
+    not and why; then each well that can take it is changed through its
+    door, and those that could not are listed with the reason."""
+    if kind not in bulk_actions.BULK_ACTIONS:
+        raise Http404
+    if kind not in bulk_actions.offered(request.user):
         raise PermissionDenied
     filters_query = request.POST.get("filters", "")
     back = reverse("wells:ledger") + (f"?{filters_query}" if filters_query else "")
     # PostgreSQL cannot compare text holding NUL; no code holds one.
     codes = [code for code in request.POST.getlist("wells") if "\x00" not in code]
     wells = list(
-        Well.objects.visible_to(request.user).filter(code__in=codes).select_related("township", "responsible_unit")
+        Well.objects.visible_to(request.user)
+        .filter(code__in=codes)
+        .select_related("township", "responsible_unit")
+        .order_by("code")
     )
     if not wells:
         messages.warning(request, _("Tick at least one well in the ledger first."))
         return redirect(back)
-    form = ActionForm(request.POST if "apply" in request.POST else None, action=Action.NOTIFY)
-    refused = []
+    label = bulk_actions.BULK_ACTIONS[kind]
+    form = bulk_actions.bulk_form(kind, request.POST if "apply" in request.POST else None)
+    context = {"form": form, "kind": kind, "label": label, "filters_query": filters_query, "back": back}
     if form.is_bound and form.is_valid():
-        refused = form.perform_on(wells, request.user)
-        if not refused:
-            messages.success(request, ActionForm.notice_served_message(len(wells)))
-            if request.user.role in DOCUMENT_ROLES:
-                notices = reverse("api:well-notices") + "?" + urlencode({"code": ",".join(w.code for w in wells)})
+        result = bulk_actions.apply(kind, form, wells, request.user)
+        done = len(result.done)
+        if done:
+            messages.success(
+                request,
+                ngettext(
+                    "“%(action)s” is done on %(count)d well.", "“%(action)s” is done on %(count)d wells.", done
+                )
+                % {"action": label, "count": done},
+            )
+            if kind == bulk_actions.NOTIFY and request.user.role in DOCUMENT_ROLES:
+                codes = ",".join(well.code for well in result.done)
+                notices = reverse("api:well-notices") + "?" + urlencode({"code": codes})
                 messages.info(request, format_html('<a href="{}">{}</a>', notices, _("Print the notices (Word)")))
+        if not result.skipped:
             return redirect(back)
-    context = {"form": form, "wells": wells, "refused": refused, "filters_query": filters_query, "back": back}
-    return render(request, "wells/bulk_notify.html", context, status=400 if refused else 200)
+        context.update({"done": result.done, "skipped": result.skipped, "applied": True})
+        return render(request, "wells/bulk.html", context)
+    skipped = [(well, reason) for well in wells if (reason := bulk_actions.why_not(well, kind, request.user))]
+    taking = [well for well in wells if well not in {w for w, _reason in skipped}]
+    context.update({"wells": taking, "skipped": skipped})
+    return render(request, "wells/bulk.html", context, status=400 if form.is_bound else 200)
 
 
 # A well's page ------------------------------------------------------------
@@ -344,11 +347,11 @@ def well_detail(request, code):
     well = _scoped_well(request, code, related=("township", "responsible_unit", "campaign"))
     _with_countdown([well], timezone.localdate())
     user = request.user
-    plan = _work_plan(well, user) if _work_plan is not None else None
+    plan = work_plan(well, user)
     context = {
         "well": well,
         "uses_display": _uses_display(well),
-        "actions": _actions_now(well, user, plan),
+        "actions": actions_now(well, user, plan),
         "work_plan": plan,
         "may_inspect": user.role in INSPECTING_ROLES and user.has_perm("wells.add_inspection"),
         "may_upload": user.role is not None and user.role != Role.LEADER and user.has_perm("wells.add_attachment"),
@@ -400,8 +403,8 @@ def well_action(request, code, action):
         if status == 200:
             status = 400
     else:
-        plan = _work_plan(well, request.user) if _work_plan is not None else None
-        if action not in _actions_now(well, request.user, plan):
+        plan = work_plan(well, request.user)
+        if action not in actions_now(well, request.user, plan):
             waiting = plan.waiting(action) if plan is not None else None
             if waiting:
                 message = _("“%(action)s” cannot be taken yet: %(waiting)s.") % {

@@ -10,6 +10,16 @@
       });
     });
   });
+  // Tick exactly the wells of the page that can take one bulk action (the
+  // server lists any other ticked well with its reason, and skips it).
+  document.querySelectorAll("[data-select-able]").forEach(function (button) {
+    var kind = button.getAttribute("data-select-able");
+    button.addEventListener("click", function () {
+      document.querySelectorAll('input[type="checkbox"][data-able]').forEach(function (box) {
+        box.checked = box.getAttribute("data-able").split(" ").indexOf(kind) !== -1;
+      });
+    });
+  });
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });

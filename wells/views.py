@@ -253,9 +253,7 @@ def bulk(request, kind):
         if done:
             messages.success(
                 request,
-                ngettext(
-                    "“%(action)s” is done on %(count)d well.", "“%(action)s” is done on %(count)d wells.", done
-                )
+                ngettext("“%(action)s” is done on %(count)d well.", "“%(action)s” is done on %(count)d wells.", done)
                 % {"action": label, "count": done},
             )
             if kind == bulk_actions.NOTIFY and request.user.role in DOCUMENT_ROLES:

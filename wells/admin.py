@@ -256,9 +256,13 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
 
     # Columns and read-only displays ---------------------------------------
 
-    @admin.display(boolean=True, description=_("overdue"))
+    @admin.display(description=_("overdue"))
     def overdue(self, obj):
-        return obj.is_overdue
+        # Words, not the boolean icons: a green tick beside an overdue well
+        # reads as "all is well".
+        if obj.is_overdue:
+            return format_html('<strong class="overdue-mark" style="color:#b3261e">{}</strong>', _("Overdue"))
+        return "—"
 
     @admin.display(description=_("Change history"))
     def change_history(self, obj):

@@ -63,16 +63,17 @@ SORTABLE_COLUMNS = {
 }
 
 # One colour per status, on the map and its legend (the badges in
-# wells/static/wells/site.css use the same).
+# wells/static/wells/site.css use the same): each at least 4.5:1 against
+# the badges' white text (WCAG AA; tests/browser/test_phone_pages.py).
 STATUS_COLOURS = {
-    Status.INVENTORIED: "#8c8c8c",
-    Status.NOTIFIED: "#e8890c",
-    Status.LICENSE_REVOKED: "#c9a400",
-    Status.DISCONNECTED: "#2f7ed8",
-    Status.SEALED: "#7b52c7",
-    Status.ACCEPTED: "#2e8b3e",
-    Status.RETAINED: "#00838f",
-    Status.REACTIVATED: "#d32f2f",
+    Status.INVENTORIED: "#5f6368",
+    Status.NOTIFIED: "#a54d00",
+    Status.LICENSE_REVOKED: "#7a6200",
+    Status.DISCONNECTED: "#1f5fae",
+    Status.SEALED: "#6440a8",
+    Status.ACCEPTED: "#2a7436",
+    Status.RETAINED: "#00707a",
+    Status.REACTIVATED: "#b71c1c",
 }
 
 # The funnel: wells to close that have reached each step or gone beyond it.

@@ -763,6 +763,12 @@ MATRIX.update(
             api=False,
             scoped=True,
         ),
+        "wells:attachment-thumbnail": Entry(
+            page("wells:attachment-thumbnail", lambda w, s, r: {"pk": w.attachments[s].pk, "size": "small"}),
+            {"GET": WELL_PAGE},
+            api=False,
+            scoped=True,
+        ),
         # Bureau roles and the well's own township; an empty form is refused.
         "wells:facts": Entry(
             page("wells:facts", well_code),

@@ -26,7 +26,7 @@ from wells.choices import (
     InspectionResult,
 )
 from wells.models import Attachment, Inspection, Well
-from wells.photos import check_photos
+from wells.photos import check_photos, delete_thumbnails
 from wells.uploads import store_attachment
 from wells.workflow import perform
 
@@ -164,6 +164,7 @@ def storing_photos(*, well, uploads, actor):
             yield stored
     except BaseException:
         for attachment in stored:
+            delete_thumbnails(attachment)
             attachment.file.delete(save=False)
         raise
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("wells/import/cancel/", views.well_import_cancel, name="import-cancel"),
     path("wells/import/errors.xlsx", views.well_import_errors, name="import-errors"),
     path("wells/attachments/<int:pk>/download/", views.attachment_download, name="attachment-download"),
+    path("wells/attachments/<int:pk>/thumbnail/<str:size>/", views.attachment_thumbnail, name="attachment-thumbnail"),
     path("well/<str:code>/", views.well_detail, name="well"),
     path("well/<str:code>/action/<str:action>/", views.well_action, name="action"),
     path("well/<str:code>/inspection/", views.well_inspection, name="inspection"),

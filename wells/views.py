@@ -39,7 +39,7 @@ from wells.filtersets import WellFilterSet, ledger_wells
 from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm
 from wells.history import shown, well_history
 from wells.models import Attachment, Campaign, Township, Well
-from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment
+from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment, thumbnail_response
 from wells.workflow import WorkflowError
 from wells.workplan import actions_now, work_plan
 
@@ -710,6 +710,15 @@ def attachment_download(request, pk):
     else): evidence never has a public URL."""
     attachment = get_object_or_404(Attachment.objects.filter(well__in=Well.objects.visible_to(request.user)), pk=pk)
     return attachment_response(attachment)
+
+
+@require_GET
+@login_required
+def attachment_thumbnail(request, pk, size):
+    """A photo's thumbnail (``small``: 320 px, ``large``: 1,280 px), to the
+    same people as the photo itself."""
+    attachment = get_object_or_404(Attachment.objects.filter(well__in=Well.objects.visible_to(request.user)), pk=pk)
+    return thumbnail_response(attachment, size)
 
 
 # The inventory import: upload, preview, confirm ----------------------------------------------

@@ -769,6 +769,38 @@ MATRIX.update(
             api=False,
             scoped=True,
         ),
+        # The bureau administrator's user pages (an empty form is refused).
+        "accounts:users": Entry(page("accounts:users"), {"GET": ADMIN_ONLY}, api=False),
+        "accounts:user-new": Entry(
+            page("accounts:user-new"),
+            {"GET": ADMIN_ONLY, "POST": R(400, 403, 403, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
+        "accounts:user": Entry(
+            page("accounts:user", lambda w, s, r: {"pk": w.users["unit_member"].pk}),
+            {"GET": ADMIN_ONLY, "POST": R(400, 403, 403, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
+        "accounts:user-password": Entry(
+            page("accounts:user-password", lambda w, s, r: {"pk": w.users["unit_member"].pk}),
+            {"POST": R(200, 403, 403, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
+        "accounts:user-unlock": Entry(
+            page("accounts:user-unlock", lambda w, s, r: {"pk": w.users["unit_member"].pk}),
+            {"POST": R(302, 403, 403, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
+        "accounts:user-active": Entry(
+            page("accounts:user-active", lambda w, s, r: {"pk": w.users["unit_member"].pk}),
+            {"POST": R(302, 403, 403, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
         # Bureau roles and the well's own township; an empty form is refused.
         "wells:facts": Entry(
             page("wells:facts", well_code),

@@ -174,7 +174,7 @@ def user_new(request):
     """Create an account: a name, one role, a unit. Its password is shown
     once, on the page that answers, and stored nowhere readable."""
     _administrator(request)
-    form = NewAccountForm(request.POST or None)
+    form = NewAccountForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user, password = form.create(request.user)
         return render(request, "accounts/password_shown.html", {"person": user, "password": password, "new": True})
@@ -188,7 +188,7 @@ def user_detail(request, pk):
     unlock its sign-in, deactivate or reactivate it; and its history."""
     _administrator(request)
     person = _managed_user(request, pk)
-    form = EditAccountForm(request.POST or None, instance=person)
+    form = EditAccountForm(request.POST if request.method == "POST" else None, instance=person)
     if request.method == "POST" and form.is_valid():
         form.update(request.user)
         messages.success(request, _("The account of %(user)s is saved.") % {"user": person.username})

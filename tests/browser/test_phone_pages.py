@@ -33,6 +33,8 @@ PAGES = {
         "/wells/import/",
         f"/well/{STAFF_WELL}/",
         f"/well/{STAFF_WELL}/facts/",
+        "/accounts/users/",
+        "/accounts/users/new/",
         "/admin/",
         "/admin/accounts/user/add/",
         "/admin/wells/well/",
@@ -102,7 +104,18 @@ def work_under_way(campaign_under_way):
 
 
 def english_words(page):
-    text = re.sub(r"\S+://\S+", " ", page.evaluate("() => document.body.innerText"))  # addresses are not English
+    # Codes and user names (in .code and <code>) and addresses are not English.
+    shown = page.evaluate(
+        """() => {
+        const copy = document.body.cloneNode(true);
+        copy.querySelectorAll(".code, code, script, style").forEach(e => e.remove());
+        document.body.appendChild(copy);
+        const text = copy.innerText;
+        copy.remove();
+        return text;
+    }"""
+    )
+    text = re.sub(r"\S+://\S+", " ", shown)
     words = set()
     for word in "".join(ch if ch.isascii() and ch.isalpha() else " " for ch in text).split():
         if len(word) > 2 and word not in ALLOWED_LATIN and not word.isupper():

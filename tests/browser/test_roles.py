@@ -135,3 +135,46 @@ def test_staff_cut_the_power_of_a_mixed_selection_and_see_what_was_skipped_and_w
     screenshot(page, "roles-4-bulk-power-cut", docs_name="bulk-power-cut")
     statuses = dict(Well.objects.filter(code__in=["CJ-ZSL-01", "CJ-ZSL-05", "CJ-ZSL-06"]).values_list("code", "status"))
     assert statuses == {"CJ-ZSL-01": Status.NOTIFIED, "CJ-ZSL-05": Status.DISCONNECTED, "CJ-ZSL-06": Status.INVENTORIED}
+
+
+def test_the_administrator_creates_an_officer_resets_a_password_and_unlocks_an_account(open_page, demo, settings):
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(
+        username="ningbian",
+        ip_address="10.0.0.8",
+        user_agent="phone",
+        path_info="/accounts/login/",
+        get_data="",
+        post_data="",
+        failures_since_start=settings.AXES_FAILURE_LIMIT,
+    )
+    page = sign_in_on_a_phone(open_page, "admin")
+    page.get_by_test_id("nav-users").click()
+    page.get_by_test_id("user-new").click()
+    form = page.get_by_test_id("user-form")
+    form.locator("[name=username]").fill("zhang")
+    form.locator("[name=display_name]").fill("张专干")
+    form.get_by_label("乡镇（街道）专干").check()
+    form.locator("[name=unit]").select_option(label="中山路街道办事处")
+    page.get_by_test_id("submit-user").click()
+    first = page.get_by_test_id("shown-password").inner_text()
+    screenshot(page, "roles-5-user-created", docs_name="user-created")
+
+    page.get_by_test_id("back-to-user").click()
+    page.get_by_test_id("reset-password").click()
+    second = page.get_by_test_id("shown-password").inner_text()
+    assert first != second
+
+    page.goto("/accounts/users/?q=ningbian")
+    page.locator('[data-testid=user-row][data-username="ningbian"] a').click()
+    page.get_by_test_id("unlock").click()
+    expect(page.get_by_test_id("locked")).to_have_count(0)
+    expect(page.get_by_test_id("account-history").locator("li[data-kind=unlock]")).to_have_count(1)
+
+    officer = sign_in_on_a_phone(open_page, "zhang")
+    assert officer.url.endswith("/accounts/login/")  # the first password no longer works
+    officer.get_by_test_id("login-form").locator("input[name=username]").fill("zhang")
+    officer.get_by_test_id("login-form").locator("input[name=password]").fill(second)
+    officer.get_by_test_id("login-submit").click()
+    expect(officer).to_have_url(re.compile(r"/wells/mine/$"))

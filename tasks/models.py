@@ -179,8 +179,9 @@ class Task(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app message to one person about one task. At most one of each
-    kind per task, person and day: the reminder job may run twice."""
+    """One item of a person's daily digest: a message about one task. At
+    most one per task, person and day (tasks.reminders): the reminder job
+    may run twice, and a step is told once, whatever the reasons to tell it."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
@@ -199,7 +200,7 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "task", "kind", "sent_on"], name="notification_once_a_day")
+            models.UniqueConstraint(fields=["recipient", "task", "sent_on"], name="notification_once_a_day_per_task")
         ]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
 

@@ -18,6 +18,8 @@ from tasks.models import Notification, Task
 from tasks.plan import describe
 from tasks.services import inspections_due, task_overview
 from wells.changes import WorkflowError
+from wells.filtersets import WellFilterSet
+from wells.forms import search_form
 from wells.models import Phase, Well
 
 PAGE_SIZE = 50
@@ -45,6 +47,12 @@ def my_tasks(request):
     filterset = TaskFilterSet(request.GET, queryset=tasks)
     if filterset.is_valid():
         tasks = filterset.qs
+    # And the ledger's search of the wells: code, owner, village, the
+    # well's status (``status`` here is the well's; a task listed is open).
+    search = search_form(request.GET)
+    if request.GET.get("q") or request.GET.get("status"):
+        found = WellFilterSet(search.data, queryset=Well.objects.visible_to(user), request=request)
+        tasks = tasks.filter(well__in=found.qs.values("pk")) if found.is_valid() else tasks.none()
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     describe(page.object_list, user)
@@ -59,6 +67,7 @@ def my_tasks(request):
         "waiting": waiting,
         "ready_count": ready_count,
         "waiting_count": mine.count() - ready_count,
+        "search": search,
     }
     return render(request, "tasks/my_tasks.html", context)
 
@@ -121,7 +130,7 @@ def overview(request):
 @login_required
 def notifications(request):
     """The user's own notifications, newest first; POST marks them all read."""
-    mine = Notification.objects.filter(recipient=request.user).select_related("task__well")
+    mine = Notification.objects.filter(recipient=request.user).select_related("task__well").order_by("-sent_on", "-pk")
     if request.method == "POST":
         mine.filter(read_at__isnull=True).update(read_at=timezone.now())
         return redirect("tasks:notifications")

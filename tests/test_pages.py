@@ -319,7 +319,7 @@ def test_seal_with_a_photo_is_recorded_with_the_photo(client, officer, disconnec
     event = WellEvent.objects.get(well=disconnected_well, action=Action.SEAL)
     attachment = Attachment.objects.get(well=disconnected_well)
     assert (attachment.event, attachment.kind, attachment.uploaded_by) == (event, AttachmentKind.PHOTO, officer)
-    assert len(stored_files(attachments_in_tmp)) == 1
+    assert len(stored_files(attachments_in_tmp)) == 3  # the photo and its two thumbnails
 
 
 def test_a_refused_seal_keeps_neither_the_photo_row_nor_its_file(

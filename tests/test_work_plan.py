@@ -259,3 +259,29 @@ def test_the_well_page_links_to_the_phones_map_app(demo, client_of):
     well = Well.objects.get(code=WELL)
     page = page_of(client_of(demo["zhongshan"]).get(f"/well/{WELL}/"))
     assert f'href="geo:{well.lat},{well.lng}?q={well.lat},{well.lng}({WELL})"' in page
+
+
+# 我的机井 and 我的任务 searched through the ledger's FilterSet ------------------------
+
+
+def test_an_officers_wells_are_searched_by_code_owner_or_village_and_filtered_by_status(demo, client_of):
+    notify(Well.objects.get(code=WELL), demo["zhongshan"])
+    client = client_of(demo["zhongshan"])
+
+    def codes(query):
+        return re.findall(r'data-testid="well-card" data-code="([\w-]+)"', page_of(client.get("/wells/mine/" + query)))
+
+    assert codes("?q=ZSL-01") == [WELL]
+    assert codes("?status=notified") == [WELL]
+    village = Well.objects.get(code="CJ-ZSL-05").village
+    assert "CJ-ZSL-05" in codes(f"?q={village}")
+    assert codes("?q=NBL") == []  # another township's wells stay out of scope
+    assert 'data-testid="no-wells"' in page_of(client.get("/wells/mine/?q=NBL"))
+
+
+def test_tasks_are_searched_through_the_wells_they_belong_to(demo, client_of):
+    client = client_of(demo["zhongshan"])
+    page = page_of(client.get("/tasks/mine/?q=ZSL-05"))
+    assert re.findall(r'data-testid="task" data-well="([\w-]+)"', page) == ["CJ-ZSL-05"]
+    assert client.get("/tasks/mine/?status=not-a-status").status_code == 200
+    assert 'data-testid="task"' not in page_of(client.get("/tasks/mine/?status=not-a-status"))

@@ -24,6 +24,7 @@ from wells.choices import (
     AttachmentKind,
     FieldKind,
     InspectionResult,
+    Status,
 )
 from wells.models import Attachment, Inspection, Well
 from wells.photos import check_photos, delete_thumbnails
@@ -474,3 +475,21 @@ class FactsForm(forms.ModelForm):
             for field, messages in error.message_dict.items():
                 self.add_error(field if field in self.fields else None, messages)
         return None
+
+
+class SearchForm(forms.Form):
+    """The search of an officer's wells and of anyone's tasks: the ledger's
+    own ``q`` and ``status`` (wells.filtersets.WellFilterSet reads them)."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *Status.choices])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update(
+            {"type": "search", "placeholder": gettext("Code, owner or village"), "enterkeyhint": "search"}
+        )
+
+
+def search_form(query):
+    return SearchForm({"q": query.get("q", ""), "status": query.get("status", "")})

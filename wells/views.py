@@ -36,7 +36,7 @@ from wells.choices import ACTION_FIELDS, ACTION_ROLES, SETTLED_STATUSES, WORKBOO
 from wells.excel import ImportFileError, error_workbook, import_book, import_staged, read_upload, staged_plan, staging
 from wells.excel.inventory import PREVIEW_ROWS_SHOWN
 from wells.filtersets import WellFilterSet, ledger_wells
-from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm
+from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm, search_form
 from wells.history import shown, well_history
 from wells.models import Attachment, Campaign, Township, Well
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment, thumbnail_response
@@ -143,12 +143,21 @@ def my_wells(request):
     deadline; accepted and retained wells last."""
     today = timezone.localdate()
     visible = Well.objects.visible_to(request.user)
-    wells = visible.annotate(
+    # Searched and filtered by the ledger's one FilterSet (code, owner,
+    # village; status).
+    filterset = WellFilterSet(request.GET, queryset=visible, request=request)
+    wells = filterset.qs if filterset.is_valid() else visible.none()
+    wells = wells.annotate(
         settled=Case(When(status__in=SETTLED_STATUSES, then=Value(1)), default=Value(0), output_field=IntegerField())
     ).order_by("settled", F("deadline").asc(nulls_last=True), "code")
     page = Paginator(wells, PAGE_SIZE).get_page(request.GET.get("page"))
     _with_countdown(page.object_list, today)
-    context = {"page": page, "wells": page.object_list, "counts": visible.summary_counts(today)}
+    context = {
+        "page": page,
+        "wells": page.object_list,
+        "counts": visible.summary_counts(today),
+        "search": search_form(request.GET),
+    }
     return render(request, "wells/my_wells.html", context)
 
 

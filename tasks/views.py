@@ -5,7 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, Value, When
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,9 +16,8 @@ from tasks.forms import SupplyForm
 from tasks.models import Notification, Task
 from tasks.plan import describe
 from tasks.services import inspections_due, task_overview
-from wells.changes import WorkflowError
 from wells.filtersets import WellFilterSet
-from wells.forms import search_form
+from wells.forms import search_form, submit_or_refuse
 from wells.models import Phase, Well
 
 PAGE_SIZE = 50
@@ -89,20 +87,13 @@ def supply(request, pk):
     status = 200
     if request.method == "POST":
         form = SupplyForm(request.POST, request.FILES, task=task)
-        if form.is_valid():
-            try:
-                done = form.submit(request.user)
-            except WorkflowError as error:
-                if error.code == WorkflowError.NOT_FOUND:
-                    raise Http404(error.message) from error
-                raise PermissionDenied(error.message) from error
-            if done is not None:
-                messages.success(
-                    request,
-                    _("The replacement supply of %(well)s is recorded as connected on %(date)s.")
-                    % {"well": task.well.code, "date": form.cleaned_data["supply_connected_on"].isoformat()},
-                )
-                return redirect("wells:well", code=task.well.code)
+        if form.is_valid() and submit_or_refuse(form, request.user) is not None:
+            messages.success(
+                request,
+                _("The replacement supply of %(well)s is recorded as connected on %(date)s.")
+                % {"well": task.well.code, "date": form.cleaned_data["supply_connected_on"].isoformat()},
+            )
+            return redirect("wells:well", code=task.well.code)
         status = 400
     else:
         form = SupplyForm(task=task, initial={"supply_connected_on": timezone.localdate()})

@@ -9,8 +9,9 @@ on the form."""
 from contextlib import contextmanager
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -493,3 +494,15 @@ class SearchForm(forms.Form):
 
 def search_form(query):
     return SearchForm({"q": query.get("q", ""), "status": query.get("status", "")})
+
+
+def submit_or_refuse(form, actor):
+    """``form.submit(actor)`` (the updated object, or None when the form now
+    says why not); a refusal no form can show answers as Django's 404 (out
+    of scope) or 403 (not this person's to do)."""
+    try:
+        return form.submit(actor)
+    except WorkflowError as error:
+        if error.code == WorkflowError.NOT_FOUND:
+            raise Http404(error.message) from error
+        raise PermissionDenied(error.message) from error

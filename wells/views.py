@@ -36,7 +36,7 @@ from wells.choices import ACTION_FIELDS, ACTION_ROLES, SETTLED_STATUSES, WORKBOO
 from wells.excel import ImportFileError, error_workbook, import_book, import_staged, read_upload, staged_plan, staging
 from wells.excel.inventory import PREVIEW_ROWS_SHOWN
 from wells.filtersets import WellFilterSet, ledger_wells
-from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm, search_form
+from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm, search_form, submit_or_refuse
 from wells.history import shown, well_history
 from wells.models import Attachment, Campaign, Township, Well
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment, thumbnail_response
@@ -443,16 +443,9 @@ def well_facts(request, code):
     status = 200
     if request.method == "POST":
         form = FactsForm(request.POST, instance=well, user=request.user)
-        if form.is_valid():
-            try:
-                updated = form.submit(request.user)
-            except WorkflowError as error:
-                if error.code == WorkflowError.NOT_FOUND:
-                    raise Http404(error.message) from error
-                raise PermissionDenied(error.message) from error
-            if updated is not None:
-                messages.success(request, _("The facts of %(well)s are saved.") % {"well": well.code})
-                return redirect("wells:well", code=well.code)
+        if form.is_valid() and submit_or_refuse(form, request.user) is not None:
+            messages.success(request, _("The facts of %(well)s are saved.") % {"well": well.code})
+            return redirect("wells:well", code=well.code)
         status = 400
     else:
         form = FactsForm(instance=well, user=request.user)

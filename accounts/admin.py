@@ -3,6 +3,7 @@ holds the user and token permissions (accounts/apps.py ROLE_PERMISSIONS),
 and even they cannot hand out superuser status or single permissions: a
 person's rights come from their one role group."""
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -11,8 +12,19 @@ from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
 from accounts.choices import Role
+from accounts.library_strings import AXES_APP_NAME
 from accounts.models import ApiToken, Unit, User
 from wellclosure.history import HistoryAdminMixin
+
+# django-axes declares no name of its own: the admin would title it "Axes".
+if apps.is_installed("axes"):
+    apps.get_app_config("axes").verbose_name = AXES_APP_NAME
+
+
+def role_label(group):
+    """A role group by its Chinese label, not its code (``bureau_admin``)."""
+    return str(Role(group.name).label) if group.name in Role.values else group.name
+
 
 _ONE_ROLE_HELP = _("The user's role. Choose one: a user with several roles is treated as the most powerful of them.")
 
@@ -77,6 +89,9 @@ class UserAdmin(HistoryAdminMixin, DjangoUserAdmin):
     search_fields = ("username", "display_name", "first_name", "last_name", "email", "unit__name")
     list_select_related = ("unit",)
     autocomplete_fields = ("unit",)
+    # One role is chosen from a short list: a plain list, not the two-box
+    # widget (whose help text Django's zh-hans catalogue leaves in English).
+    filter_horizontal = ("user_permissions",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
@@ -85,6 +100,7 @@ class UserAdmin(HistoryAdminMixin, DjangoUserAdmin):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if db_field.name == "groups":
             field.help_text = _ONE_ROLE_HELP
+            field.label_from_instance = role_label
         return field
 
     def get_changeform_initial_data(self, request):
@@ -93,8 +109,7 @@ class UserAdmin(HistoryAdminMixin, DjangoUserAdmin):
 
     @admin.display(description=_("role"))
     def role_display(self, obj):
-        labels = dict(Role.choices)
-        return "、".join(str(labels.get(group.name, group.name)) for group in obj.groups.all())
+        return "、".join(role_label(group) for group in obj.groups.all())
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

@@ -133,3 +133,44 @@ class ApiToken(AuthToken):
         """The few characters a person recognises a token by: the start of
         knox's ``token_key`` (itself the token's first 15 characters)."""
         return self.token_key[:8]
+
+
+class UserChangeKind(models.TextChoices):
+    CREATE = "create", _("Created")
+    EDIT = "edit", _("Role, unit or name changed")
+    PASSWORD = "password", _("Password reset")
+    UNLOCK = "unlock", _("Sign-in unlocked")
+    DEACTIVATE = "deactivate", _("Deactivated")
+    ACTIVATE = "activate", _("Reactivated")
+
+
+class UserChange(models.Model):
+    """One change a bureau administrator made to a person's account on the
+    user pages: who, when, what kind and ``{field: [before, after]}`` (never
+    a password). Append-only, kept on every database (the field history of
+    users is PostgreSQL's only)."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(
+        User, verbose_name=_("changed by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_name = models.CharField(_("changed by (name)"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=20, choices=UserChangeKind.choices)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("account change")
+        verbose_name_plural = _("account changes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("An account change is never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("An account change is never deleted.")

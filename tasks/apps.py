@@ -53,11 +53,15 @@ class TasksConfig(AppConfig):
     def ready(self):
         from tasks import services
         from tasks.models import wells_of_member_unit
+        from tasks.plan import WorkPlan, wells_ready_for
         from wells.changes import connect
         from wells.scope import register_member_scope
+        from wells.workplan import register_work_plan
 
         # A member unit sees the wells its unit holds tasks for.
         register_member_scope(wells_of_member_unit)
+        # A well's page shows its work plan and waits where its steps wait.
+        register_work_plan(WorkPlan, wells_ready_for)
         # The work ledger refuses what the plan forbids and keeps every
         # well's tasks in step with each change, in the change's transaction
         # (the hooks of wells.changes).

@@ -44,3 +44,19 @@ class PublicityKind(models.TextChoices):
     SLOGAN = "slogan", _("Slogan")
     HANDBOOK = "handbook", _("Handbook")
     MEETING = "meeting", _("Meeting")
+
+
+# The steps in the order a closure takes them (the work plan's rows).
+STEP_ORDER = [Step.NOTIFY, Step.REVOKE_LICENSE, Step.SUPPLY, Step.DISCONNECT, Step.SEAL, Step.ACCEPT]
+
+# What holds each step back: while a task of one of these steps is open on
+# the well, the step waits for it. The power cut waits for the replacement
+# supply (先通水后关停); the acceptance for every other unit's step.
+WAITS_FOR = {
+    Step.NOTIFY: (),
+    Step.REVOKE_LICENSE: (Step.NOTIFY,),
+    Step.SUPPLY: (),
+    Step.DISCONNECT: (Step.NOTIFY, Step.REVOKE_LICENSE, Step.SUPPLY),
+    Step.SEAL: (Step.NOTIFY, Step.REVOKE_LICENSE, Step.DISCONNECT),
+    Step.ACCEPT: (Step.NOTIFY, Step.REVOKE_LICENSE, Step.SUPPLY, Step.DISCONNECT, Step.SEAL),
+}

@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import Role
+from accounts.choices import BUREAU_ROLES, Role
 from accounts.models import Unit
-from tasks.choices import NotificationKind, PublicityKind, Step, TaskStatus
+from tasks.choices import STEP_ACTIONS, WAITS_FOR, NotificationKind, PublicityKind, Step, TaskStatus
 from wellclosure.history import tracked
 from wellclosure.validators import date_in_range, no_control_characters
+from wells.choices import ACTION_ROLES, TRANSITIONS
 from wells.models import Attachment, Campaign, Township, Well, WellEvent, latitude_field, longitude_field
 
 
@@ -79,6 +80,55 @@ class TaskQuerySet(models.QuerySet):
     def overdue(self, today=None):
         return self.open().filter(due_on__lt=today or timezone.localdate())
 
+    def ready(self):
+        """The open tasks whose step can be taken now (:func:`ready_condition`)."""
+        return self.filter(ready_condition())
+
+    def with_readiness(self):
+        """Each task with ``ready``: whether its step can be taken now."""
+        return self.annotate(ready=ExpressionWrapper(ready_condition(), output_field=BooleanField()))
+
+    def completable_by(self, user):
+        """The open tasks ``user`` may complete (DESIGN §4): bureau roles any
+        (on the unit's behalf); a township officer or a member unit its own
+        unit's, of the steps its role may take; a leader none."""
+        tasks = self.visible_to(user).open()
+        role = user.role
+        if role in BUREAU_ROLES:
+            return tasks
+        if role in (Role.TOWNSHIP_OFFICER, Role.UNIT_MEMBER) and user.unit_id:
+            return tasks.filter(unit_id=user.unit_id, step__in=steps_of_role(role))
+        return tasks.none()
+
+    def actionable_by(self, user):
+        """What ``user`` can do now: the tasks they may complete whose step is ready."""
+        return self.completable_by(user).ready()
+
+
+def steps_of_role(role):
+    """The steps a role may complete: the supply, and those whose action it may take."""
+    return [step for step in Step if STEP_ACTIONS[step] is None or role in ACTION_ROLES[STEP_ACTIONS[step]]]
+
+
+def ready_condition():
+    """When an open task's step can be taken now, as one condition the
+    database evaluates (the well page, the task lists and the daily digest
+    share it): the well is live and in a state the step's action starts
+    from (the supply: not yet connected), and no task of a step it waits for
+    (:data:`tasks.choices.WAITS_FOR`) is open on the well."""
+    by_step = Q(pk__in=[])
+    for step in Step:
+        action = STEP_ACTIONS[step]
+        if action is None:
+            condition = Q(well__supply_connected_on__isnull=True)
+        else:
+            condition = Q(well__status__in=sorted(TRANSITIONS[action][0]))
+        if WAITS_FOR[step]:
+            blocking = Task.objects.filter(well_id=OuterRef("well_id"), step__in=WAITS_FOR[step])
+            condition &= ~Exists(blocking.filter(status=TaskStatus.OPEN))
+        by_step |= Q(step=step) & condition
+    return Q(status=TaskStatus.OPEN, well__archived_at__isnull=True) & by_step
+
 
 @tracked("TaskHistory")
 class Task(models.Model):
@@ -129,8 +179,9 @@ class Task(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app message to one person about one task. At most one of each
-    kind per task, person and day: the reminder job may run twice."""
+    """One item of a person's daily digest: a message about one task. At
+    most one per task, person and day (tasks.reminders): the reminder job
+    may run twice, and a step is told once, whatever the reasons to tell it."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
@@ -149,7 +200,7 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "task", "kind", "sent_on"], name="notification_once_a_day")
+            models.UniqueConstraint(fields=["recipient", "task", "sent_on"], name="notification_once_a_day_per_task")
         ]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
 

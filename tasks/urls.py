@@ -8,4 +8,5 @@ urlpatterns = [
     path("mine/", views.my_tasks, name="mine"),
     path("overview/", views.overview, name="overview"),
     path("notifications/", views.notifications, name="notifications"),
+    path("<int:pk>/supply/", views.supply, name="supply"),
 ]

@@ -1,16 +1,23 @@
 """Pages of the work ledger."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F
-from django.shortcuts import redirect, render
+from django.db.models import Case, F, IntegerField, Value, When
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
+from tasks.choices import Step
 from tasks.filtersets import TaskFilterSet
+from tasks.forms import SupplyForm
 from tasks.models import Notification, Task
+from tasks.plan import describe
 from tasks.services import inspections_due, task_overview
+from wells.filtersets import WellFilterSet
+from wells.forms import search_form, submit_or_refuse
 from wells.models import Phase, Well
 
 PAGE_SIZE = 50
@@ -19,24 +26,79 @@ PAGE_SIZE = 50
 @require_GET
 @login_required
 def my_tasks(request):
-    """The open tasks the user sees (a member unit: its own), the earliest
-    due first."""
+    """The open tasks the user may complete — their own unit's first, then
+    (bureau roles) other units' on their behalf, the earliest due first:
+    those that can be done now, or with ``?waiting=1`` those that wait for
+    another step, each saying for what and whom."""
+    user = request.user
+    waiting = request.GET.get("waiting") == "1"
+    mine = Task.objects.completable_by(user)
+    ready = mine.ready()
     tasks = (
-        Task.objects.visible_to(request.user)
-        .open()
+        (mine.exclude(pk__in=ready.values("pk")) if waiting else ready)
+        .with_readiness()
         .select_related("well", "unit")
-        .order_by(F("due_on").asc(nulls_last=True), "pk")
+        .annotate(others=Case(When(unit_id=user.unit_id, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("others", F("due_on").asc(nulls_last=True), "pk")
     )
-    # The API's filters (unit, overdue, due_before …) narrow the list too.
+    # The API's filters (unit, step, overdue, due_before …) narrow the list too.
     filterset = TaskFilterSet(request.GET, queryset=tasks)
     if filterset.is_valid():
         tasks = filterset.qs
+    # And the ledger's search of the wells: code, owner, village, the
+    # well's status (``status`` here is the well's; a task listed is open).
+    search = search_form(request.GET)
+    if request.GET.get("q") or request.GET.get("status"):
+        found = WellFilterSet(search.data, queryset=Well.objects.visible_to(user), request=request)
+        tasks = tasks.filter(well__in=found.qs.values("pk")) if found.is_valid() else tasks.none()
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
+    describe(page.object_list, user)
     for task in page.object_list:
+        task.own_unit = task.unit_id == user.unit_id
         task.days_left = (task.due_on - today).days if task.due_on else None
         task.days_overdue = -task.days_left if task.days_left is not None else None
-    return render(request, "tasks/my_tasks.html", {"page": page, "tasks": page.object_list})
+    ready_count = ready.count()
+    context = {
+        "page": page,
+        "tasks": page.object_list,
+        "waiting": waiting,
+        "ready_count": ready_count,
+        "waiting_count": mine.count() - ready_count,
+        "search": search,
+    }
+    return render(request, "tasks/my_tasks.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def supply(request, pk):
+    """The replacement supply recorded from its task (先通水后关停): the
+    unit that holds it, or the bureau on its behalf, with the date and the
+    evidence, through :func:`tasks.services.complete_task`."""
+    task = get_object_or_404(
+        Task.objects.visible_to(request.user).filter(step=Step.SUPPLY).select_related("well", "unit"), pk=pk
+    )
+    if not Task.objects.completable_by(request.user).filter(pk=task.pk).exists():
+        raise PermissionDenied
+    if not Task.objects.ready().filter(pk=task.pk).exists():
+        messages.warning(request, _("The replacement supply of this well is already recorded."))
+        return redirect("wells:well", code=task.well.code)
+    status = 200
+    if request.method == "POST":
+        form = SupplyForm(request.POST, request.FILES, task=task)
+        if form.is_valid() and submit_or_refuse(form, request.user) is not None:
+            messages.success(
+                request,
+                _("The replacement supply of %(well)s is recorded as connected on %(date)s.")
+                % {"well": task.well.code, "date": form.cleaned_data["supply_connected_on"].isoformat()},
+            )
+            return redirect("wells:well", code=task.well.code)
+        status = 400
+    else:
+        form = SupplyForm(task=task, initial={"supply_connected_on": timezone.localdate()})
+    context = {"task": task, "well": task.well, "form": form}
+    return render(request, "tasks/supply_form.html", context, status=status)
 
 
 @require_GET
@@ -59,7 +121,7 @@ def overview(request):
 @login_required
 def notifications(request):
     """The user's own notifications, newest first; POST marks them all read."""
-    mine = Notification.objects.filter(recipient=request.user).select_related("task__well")
+    mine = Notification.objects.filter(recipient=request.user).select_related("task__well").order_by("-sent_on", "-pk")
     if request.method == "POST":
         mine.filter(read_at__isnull=True).update(read_at=timezone.now())
         return redirect("tasks:notifications")

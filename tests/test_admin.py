@@ -346,7 +346,9 @@ def test_the_overdue_filter_uses_the_ledgers_definition(client, staff, zhongshan
     assert visible_codes(overdue) == {late.code}
     assert late.code not in visible_codes(not_overdue)
     assert on_time.code in visible_codes(not_overdue)
-    assert "icon-yes" in overdue.content.decode()
+    # Words, not a green tick, for an overdue well.
+    assert "icon-yes" not in overdue.content.decode()
+    assert 'class="overdue-mark"' in overdue.content.decode()
 
 
 def test_the_list_searches_code_owner_and_village(client, staff, zhongshan, campaign):

@@ -183,6 +183,8 @@ def test_every_demo_well_passes_model_validation(demo):
         ("zhongshan", Role.TOWNSHIP_OFFICER, "中山路街道办事处"),
         ("ningbian", Role.TOWNSHIP_OFFICER, "宁边路街道办事处"),
         ("grid", Role.UNIT_MEMBER, "国网昌吉供电公司客户服务中心"),
+        ("water", Role.UNIT_MEMBER, "市清源水务有限责任公司"),
+        ("investco", Role.UNIT_MEMBER, "市经济发展投资有限责任公司"),
         ("leader", Role.LEADER, "昌吉市水利局"),
     ],
 )
@@ -221,7 +223,7 @@ def test_loading_the_demo_twice_does_not_duplicate_it(demo):
     assert Well.objects.count() == 36
     assert Unit.objects.count() == 16
     assert Township.objects.count() == 5
-    assert User.objects.count() == 6
+    assert User.objects.count() == 8
 
 
 def test_a_well_added_after_the_demo_gets_a_fresh_id(demo):

@@ -187,7 +187,11 @@ def test_a_hostile_attachment_name_is_stored_safely_and_downloaded_with_a_safe_f
         return
     attachment = Attachment.objects.get()
     # Stored under a name of our own, inside the store.
-    (stored,) = stored_files(attachments_in_tmp)
+    # The upload, and its two thumbnails beside it if it is an image.
+    names = {attachment.file.name.rsplit("/", 1)[-1] + suffix for suffix in ("", ".320.jpg", ".1280.jpg")}
+    found = stored_files(attachments_in_tmp)
+    assert {path.name for path in found} <= names
+    (stored,) = [path for path in found if path.name == attachment.file.name.rsplit("/", 1)[-1]]
     assert stored.resolve().is_relative_to(attachments_in_tmp.resolve())
     assert stored.name == attachment.file.name.rsplit("/", 1)[-1]
     assert attachment.file.name.startswith(f"wells/{well.pk}/")

@@ -195,7 +195,7 @@ def test_a_photo_with_an_impossible_exif_value_is_kept_without_it_and_its_well_s
     else:
         assert attachment.exif_taken_at is None
     assert "dropped" in caplog.text
-    assert len(stored_files(attachments_in_tmp)) == 1
+    assert len(stored_files(attachments_in_tmp)) == 3  # the photo and its two thumbnails
     answers_for_everyone(well, everyone)
 
 

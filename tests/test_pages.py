@@ -276,10 +276,14 @@ def test_refused_notice_shows_the_reason_beside_the_form_and_keeps_what_was_type
     assert not WellEvent.objects.filter(well=well).exists()
 
 
-def test_action_form_opens_the_camera_for_photos_and_a_date_picker_for_dates(client, officer, disconnected_well):
+def test_action_form_offers_camera_or_gallery_for_photos_and_a_date_picker_for_dates(
+    client, officer, disconnected_well
+):
     client.force_login(officer)
     page = html(client.get(well_url(disconnected_well, "action", "seal")))
-    assert re.search(r'<input type="file" name="photos"[^>]*accept="image/\*"[^>]*capture="environment"', page)
+    photo_input = re.search(r'<input type="file" name="photos"[^>]*>', page).group(0)
+    assert 'accept="image/*"' in photo_input
+    assert "capture" not in photo_input  # capture would force the camera: no photo from the gallery
     assert re.search(r'<input type="date" name="sealed_on"', page)
     assert 'name="method"' in page
 
@@ -315,7 +319,7 @@ def test_seal_with_a_photo_is_recorded_with_the_photo(client, officer, disconnec
     event = WellEvent.objects.get(well=disconnected_well, action=Action.SEAL)
     attachment = Attachment.objects.get(well=disconnected_well)
     assert (attachment.event, attachment.kind, attachment.uploaded_by) == (event, AttachmentKind.PHOTO, officer)
-    assert len(stored_files(attachments_in_tmp)) == 1
+    assert len(stored_files(attachments_in_tmp)) == 3  # the photo and its two thumbnails
 
 
 def test_a_refused_seal_keeps_neither_the_photo_row_nor_its_file(
@@ -550,16 +554,23 @@ def test_bulk_notice_asks_for_the_notice_then_serves_it_on_every_selected_well(c
     assert WellEvent.objects.filter(well__code__in=chosen, action=Action.NOTIFY).count() == 3
 
 
-def test_bulk_notice_changes_nothing_when_one_well_is_refused(client, staff, ledger_wells, notice):
+def test_bulk_notice_serves_the_wells_that_can_take_it_and_lists_the_others_with_why(
+    client, staff, ledger_wells, notice
+):
     client.force_login(staff)
     chosen = ["ZS-00", "ZS-02"]  # ZS-00 is already notified
 
+    asked = html(client.post(reverse("wells:bulk-notify"), {"wells": chosen}))
+    assert re.search(r'data-testid="skipped-wells"><li data-code="ZS-00">', asked)
+    assert re.search(r'data-testid="selected-wells">\s*<li>ZS-02 ', asked)
     response = client.post(reverse("wells:bulk-notify"), {"wells": chosen, "apply": "yes", **notice})
 
-    assert response.status_code == 400
-    assert re.search(r'data-testid="refused-wells"><li><strong>ZS-00</strong>', html(response))
-    assert Well.objects.get(code="ZS-02").status == Status.INVENTORIED
-    assert not WellEvent.objects.filter(well__code="ZS-02").exists()
+    assert response.status_code == 200
+    page = html(response)
+    assert re.search(r'data-testid="skipped-wells"><li data-code="ZS-00">.*Not possible while the well is', page)
+    assert Well.objects.get(code="ZS-02").status == Status.NOTIFIED
+    assert WellEvent.objects.filter(well__code="ZS-02", action=Action.NOTIFY).count() == 1
+    assert WellEvent.objects.filter(well__code="ZS-00", action=Action.NOTIFY).count() == 1  # its own, from before
 
 
 def test_bulk_notice_reaches_only_wells_in_the_officers_scope(client, officer, ledger_wells, notice):
@@ -726,13 +737,16 @@ def test_member_sees_the_open_tasks_of_their_unit_with_due_dates(client, member,
     Task.objects.create(well=well, unit=grid_unit, step=Step.SEAL, status=TaskStatus.DONE)
     client.force_login(member)
 
-    page = html(client.get(reverse("tasks:mine")))
+    # The well has no notice yet: the power cut waits, and says for what.
+    assert 'data-testid="task"' not in html(client.get(reverse("tasks:mine")))
+    page = html(client.get(reverse("tasks:mine") + "?waiting=1"))
 
     assert re.findall(r'data-testid="task" data-well="([^"]+)" data-step="([a-z_]+)"', page) == [
         (mine.well.code, Step.DISCONNECT)
     ]
     assert "2023-06-10" in page
     assert "5 days overdue" in page
+    assert "Waiting for 中山路街道办事处「Serve the closure notice」" in page
 
 
 # No query per row -------------------------------------------------------------------
@@ -763,9 +777,10 @@ def test_my_wells_page_issues_the_same_queries_for_5_and_50_wells(
 def test_ledger_issues_the_same_queries_for_5_and_50_wells(client, staff, many_wells, django_assert_max_num_queries):
     client.force_login(staff)
     # session, user, groups (role), the township filter's lookup, count, page
-    # of wells, the choices of campaign, township and unit, unread
-    # notifications (menu)
-    with django_assert_max_num_queries(10):
+    # of wells, the wells of the page that can take the notice and the power
+    # cut, the choices of campaign, township and unit, unread notifications
+    # (menu)
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("wells:ledger") + "?township=zhongshanlu&ordering=-deadline")
     assert len(codes_in(response, "ledger-row")) == len(many_wells)
 
@@ -786,9 +801,10 @@ def test_well_page_issues_the_same_queries_for_5_and_50_records(
     client.force_login(officer)
     # session, user, groups (role), well, events, inspections, attachments,
     # the scope check of the actions, permissions (user's, groups'), unread
-    # notifications (menu), the well's history records; on PostgreSQL the
-    # field-history backstop too (its rows with their context)
-    with django_assert_max_num_queries(13 if connection.vendor == "postgresql" else 12):
+    # notifications (menu), the well's history records, its work plan (its
+    # tasks); on PostgreSQL the field-history backstop too (its rows with
+    # their context)
+    with django_assert_max_num_queries(14 if connection.vendor == "postgresql" else 13):
         response = client.get(well_url(disconnected_well))
     assert html(response).count('data-testid="attachment"') == count
 

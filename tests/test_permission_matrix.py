@@ -737,6 +737,94 @@ MATRIX.update(
 )
 
 
+# Every role finishes its own work in the browser (issue 20) -------------------------
+
+
+def supply_task(world, scope, role):
+    """The replacement supply's task: on the 中山路 well the grid member's
+    unit holds it (so the member may record it, the officer may not); on
+    the 宁边路 well the township's own."""
+    well = world.wells[scope]
+    unit = world.unit if scope == "in" else well.responsible_unit
+    task, _created = Task.objects.get_or_create(well=well, step=Step.SUPPLY, defaults={"unit": unit})
+    return {"pk": task.pk}
+
+
+MATRIX.update(
+    {
+        "tasks:supply": Entry(
+            page("tasks:supply", supply_task),
+            {
+                "GET": R(200, 200, scoped(403, 404), scoped(200, 404), 403, 302),
+                # An empty form: refused with its reasons, nothing recorded.
+                "POST": R(400, 400, scoped(403, 404), scoped(400, 404), 403, 302),
+            },
+            body=empty,
+            api=False,
+            scoped=True,
+        ),
+        # The bulk power cut asks for its date; no ticked well of the
+        # role's scope: back to the ledger.
+        "wells:bulk": Entry(
+            page("wells:bulk", lambda w, s, r: {"kind": "disconnect"}),
+            {"POST": R(200, 200, scoped(200, 302), scoped(200, 302), 403, 302)},
+            body=lambda w, s, r, m: {"wells": [w.wells[s].code]},
+            api=False,
+            scoped=True,
+        ),
+        "wells:attachment-thumbnail": Entry(
+            page("wells:attachment-thumbnail", lambda w, s, r: {"pk": w.attachments[s].pk, "size": "small"}),
+            {"GET": WELL_PAGE},
+            api=False,
+            scoped=True,
+        ),
+        # The bureau administrator's user pages (an empty form is refused).
+        "accounts:users": Entry(page("accounts:users"), {"GET": ADMIN_ONLY}, api=False),
+        "accounts:user-new": Entry(
+            page("accounts:user-new"),
+            {"GET": ADMIN_ONLY, "POST": R(400, 403, 403, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
+        "accounts:user": Entry(
+            page("accounts:user", lambda w, s, r: {"pk": w.users["unit_member"].pk}),
+            {"GET": ADMIN_ONLY, "POST": R(400, 403, 403, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
+        "accounts:user-password": Entry(
+            page("accounts:user-password", lambda w, s, r: {"pk": w.users["unit_member"].pk}),
+            {"POST": R(200, 403, 403, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
+        "accounts:user-unlock": Entry(
+            page("accounts:user-unlock", lambda w, s, r: {"pk": w.users["unit_member"].pk}),
+            {"POST": R(302, 403, 403, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
+        "accounts:user-active": Entry(
+            page("accounts:user-active", lambda w, s, r: {"pk": w.users["unit_member"].pk}),
+            {"POST": R(302, 403, 403, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
+        # Bureau roles and the well's own township; an empty form is refused.
+        "wells:facts": Entry(
+            page("wells:facts", well_code),
+            {
+                "GET": R(200, 200, scoped(200, 404), scoped(403, 404), 403, 302),
+                "POST": R(400, 400, scoped(400, 404), scoped(403, 404), 403, 302),
+            },
+            body=empty,
+            api=False,
+            scoped=True,
+        ),
+    }
+)
+
+
 # Walking the site's URL patterns ------------------------------------------------------
 
 

@@ -194,10 +194,16 @@ def test_python_format_translations_format_as_their_source_does(messages):
     where the English does not."""
     broken = []
     for entry in (entry for entry in messages if "python-format" in entry.flags):
-        values = {}
+        values, positional = {}, []
         for match in PLACEHOLDER.finditer(entry.msgid + (entry.msgid_plural or "")):
             if match.group("name") is not None:
                 values[match.group("name")] = 7 if match.group("type") in "diouxX" else "x"
+        for match in PLACEHOLDER.finditer(entry.msgid):
+            if match.group("name") is None and match.group("type") != "%":
+                # Django's own messages: "at least %d characters".
+                positional.append(7 if match.group("type") in "diouxX" else "x")
+        if positional:
+            values = tuple(positional)
         for text in entry.msgstr.values():
             try:
                 text % values
@@ -321,3 +327,48 @@ def test_makemessages_finds_no_message_missing_from_the_catalogue(tmp_path, monk
     found = {entry.key for entry in read_po(copied_po) if entry.msgid and not entry.obsolete}
     assert sorted(found - committed) == [], "new messages: run `make messages` and translate them"
     assert sorted(committed - found) == [], "messages no longer in the code: run `make messages`"
+
+
+# Django's and the libraries' strings the pages show -------------------------------
+
+
+def _is_chinese(text):
+    return re.search(r"[\u4e00-\u9fff]", str(text)) is not None
+
+
+def test_the_libraries_strings_the_pages_show_read_chinese():
+    from accounts.library_strings import AXES_APP_NAME, LIBRARY_STRINGS, PASSWORD_TOO_SHORT
+
+    with translation.override("zh-hans"):
+        english = [str(text) for text in [*LIBRARY_STRINGS, AXES_APP_NAME] if not _is_chinese(text)]
+        assert english == []
+        assert _is_chinese(PASSWORD_TOO_SHORT)
+
+
+def test_djangos_own_password_messages_read_chinese(db):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        validate_password("abc1")
+    assert refused.value.messages
+    assert [message for message in refused.value.messages if not _is_chinese(message)] == []
+
+
+def test_the_admin_names_the_lockout_app_and_the_role_groups_in_chinese(client, db):
+    from django.contrib.auth.models import Group
+
+    from accounts.admin import role_label
+    from tests.factories import UserFactory
+
+    admin_user = UserFactory(username="root", role=Role.BUREAU_ADMIN, is_superuser=True, is_staff=True)
+    client.force_login(admin_user)
+    with translation.override("zh-hans"):
+        index = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        add_user = client.get("/admin/accounts/user/add/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        labels = {role_label(group) for group in Group.objects.filter(name__in=Role.values)}
+    assert "登录锁定" in index and "Axes" not in index
+    assert "Access attempts" not in index
+    assert labels == {"水利局管理员", "水利局工作人员", "乡镇（街道）专干", "成员单位", "领导"}
+    assert "水利局管理员" in add_user
+    assert ">bureau_admin<" not in add_user

@@ -288,9 +288,13 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
 
     # Columns and read-only displays ---------------------------------------
 
-    @admin.display(boolean=True, description=_("overdue"))
+    @admin.display(description=_("overdue"))
     def overdue(self, obj):
-        return obj.is_overdue
+        # Words, not the boolean icons: a green tick beside an overdue well
+        # reads as "all is well".
+        if obj.is_overdue:
+            return format_html('<strong class="overdue-mark" style="color:#b3261e">{}</strong>', _("Overdue"))
+        return "—"
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)

@@ -9,13 +9,14 @@ on the form."""
 from contextlib import contextmanager
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from wells.changes import WorkflowError, record_inspection
+from wells.changes import WorkflowError, change_facts, editable_fields, record_inspection
 from wells.choices import (
     ACTION_FIELDS,
     ACTION_NOTE_MAX_LENGTH,
@@ -24,14 +25,17 @@ from wells.choices import (
     AttachmentKind,
     FieldKind,
     InspectionResult,
+    Status,
 )
 from wells.models import Attachment, Inspection, Well
-from wells.photos import check_photos
+from wells.photos import check_photos, delete_thumbnails
 from wells.uploads import store_attachment
 from wells.workflow import perform
 
-# On a phone, a photo input with these opens the camera at the back.
-CAMERA_ATTRS = {"accept": "image/*", "capture": "environment"}
+# On a phone, a photo input that accepts images offers the camera and the
+# gallery alike (``capture`` would force the camera: a photo taken earlier,
+# out of signal, could not be picked).
+PHOTO_INPUT_ATTRS = {"accept": "image/*"}
 
 
 class DateInput(forms.DateInput):
@@ -162,6 +166,7 @@ def storing_photos(*, well, uploads, actor):
             yield stored
     except BaseException:
         for attachment in stored:
+            delete_thumbnails(attachment)
             attachment.file.delete(save=False)
         raise
 
@@ -280,13 +285,13 @@ class ActionForm(forms.Form):
 
 
 class PageActionForm(ActionForm):
-    """The action form of the field pages: photo inputs open the phone's
-    camera."""
+    """The action form of the field pages: photo inputs offer the phone's
+    camera and gallery."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in UPLOAD_FIELDS & self.fields.keys():
-            self.fields[name].widget.attrs.update(CAMERA_ATTRS)
+            self.fields[name].widget.attrs.update(PHOTO_INPUT_ATTRS)
         # With no photo uploaded before, the choice among them is empty:
         # hide it, and let a refusal about photos land on the photo input.
         chooser = self.fields.get("attachments")
@@ -364,7 +369,7 @@ class InspectionForm(InspectionAdminForm):
     photos = MultipleFileField(
         label=_("Photos"),
         required=False,
-        widget=MultipleFileInput(attrs=CAMERA_ATTRS),
+        widget=MultipleFileInput(attrs=PHOTO_INPUT_ATTRS),
         help_text=_("JPEG or PNG. They are kept only if the inspection is recorded."),
     )
 
@@ -410,3 +415,94 @@ class InspectionForm(InspectionAdminForm):
         except ValidationError as error:  # a photo, or the inspection's own rules
             self.add_error("photos" if not hasattr(error, "error_dict") else None, error)
         return None
+
+
+# The facts a well's page lets its users change, in this order; each user
+# sees those their role may change (wells.changes.editable_fields): an
+# officer the responsible person, the location and the note.
+PAGE_FACT_FIELDS = ("responsible_person", "lat", "lng", "note", "village", "meter_no", "responsible_unit", "deadline")
+
+
+class FactsForm(forms.ModelForm):
+    """The facts of one well its user may change, with the version they
+    read; saved only through :func:`wells.changes.change_facts`, which
+    checks every value and writes the history."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Well
+        fields = PAGE_FACT_FIELDS
+        widgets = {"deadline": DateInput, "note": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = editable_fields(user)
+        for name in PAGE_FACT_FIELDS:
+            if name not in allowed:
+                del self.fields[name]
+        self.initial.setdefault("version", self.instance.version)
+        for name in ("lat", "lng"):
+            if name in self.fields:
+                self.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})
+
+    @staticmethod
+    def editable_by(user):
+        return bool(editable_fields(user) & set(PAGE_FACT_FIELDS))
+
+    def _post_clean(self):
+        # The door validates the well (wells.changes._validate) and refuses
+        # with the field it names; the form must not change the instance.
+        pass
+
+    def submit(self, actor):
+        """Change the facts that were changed; return the well, or None when
+        the form now says why not."""
+        values = {name: self.cleaned_data[name] for name in self.changed_data if name != "version"}
+        try:
+            return change_facts(self.instance, actor=actor, values=values, version=self.cleaned_data["version"])
+        except WorkflowError as error:
+            if error.code in (WorkflowError.FORBIDDEN, WorkflowError.NOT_FOUND):
+                raise
+            self.add_error(
+                error.field if error.field in self.fields and error.field != "version" else None, error.message
+            )
+            if error.code == WorkflowError.STALE:
+                self.instance = Well.objects.get(pk=self.instance.pk)
+                self.data = self.data.copy()
+                self.data["version"] = str(self.instance.version)
+                self.add_error(None, gettext("The well is shown below as it is now. Check it, then submit again."))
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
+        return None
+
+
+class SearchForm(forms.Form):
+    """The search of an officer's wells and of anyone's tasks: the ledger's
+    own ``q`` and ``status`` (wells.filtersets.WellFilterSet reads them)."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *Status.choices])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update(
+            {"type": "search", "placeholder": gettext("Code, owner or village"), "enterkeyhint": "search"}
+        )
+
+
+def search_form(query):
+    return SearchForm({"q": query.get("q", ""), "status": query.get("status", "")})
+
+
+def submit_or_refuse(form, actor):
+    """``form.submit(actor)`` (the updated object, or None when the form now
+    says why not); a refusal no form can show answers as Django's 404 (out
+    of scope) or 403 (not this person's to do)."""
+    try:
+        return form.submit(actor)
+    except WorkflowError as error:
+        if error.code == WorkflowError.NOT_FOUND:
+            raise Http404(error.message) from error
+        raise PermissionDenied(error.message) from error

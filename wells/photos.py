@@ -7,14 +7,16 @@ refusal: phones without GPS, or with the clock wrong, are common in the
 field, and the bureau decides what a warning means."""
 
 import datetime
+import io
 import logging
 import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageOps
 
 from wellclosure.validators import EARLIEST_DATE, LATEST_DATE
 from wells.choices import Action, AttachmentKind
@@ -162,3 +164,59 @@ def check_sealing_photos(well, event):
         return
     day = datetime.date.fromisoformat(event.data["sealed_on"])
     check_photos(event.attachments.all(), well, day)
+
+
+# Thumbnails ---------------------------------------------------------------------
+#
+# A phone photo is several megabytes; a well's page shows each at 96 px and a
+# viewer at screen size. The thumbnails are JPEG files stored beside the
+# original with a suffix ("….jpg.320.jpg"), made when the photo is uploaded
+# and, for photos stored before, the first time one is asked for. They are
+# served through the same scope-checked view as the original.
+
+THUMBNAIL_SIZES = {"small": 320, "large": 1280}
+THUMBNAIL_CONTENT_TYPES = frozenset({"image/jpeg", "image/png"})
+
+
+def thumbnail_name(attachment, size):
+    return f"{attachment.file.name}.{THUMBNAIL_SIZES[size]}.jpg"
+
+
+def make_thumbnails(attachment):
+    """Write every thumbnail of an image attachment (decoding it once)."""
+    if attachment.content_type not in THUMBNAIL_CONTENT_TYPES:
+        return
+    storage = attachment.file.storage
+    with attachment.file.storage.open(attachment.file.name, "rb") as stored, Image.open(stored) as image:
+        # A JPEG decodes at a fraction of its size (no 12-megapixel bitmap
+        # for a 1,280 px picture); then the phone's orientation is applied.
+        image.draft("RGB", (max(THUMBNAIL_SIZES.values()),) * 2)
+        image = ImageOps.exif_transpose(image)
+        for size, pixels in sorted(THUMBNAIL_SIZES.items(), key=lambda item: -item[1]):
+            image.thumbnail((pixels, pixels))
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
+            name = thumbnail_name(attachment, size)
+            if storage.exists(name):
+                storage.delete(name)
+            storage.save(name, ContentFile(out.getvalue()))
+
+
+def thumbnail_file(attachment, size):
+    """The stored thumbnail of ``attachment`` at ``size`` (made now if it is
+    missing), opened for reading; None for an attachment that is no image."""
+    if attachment.content_type not in THUMBNAIL_CONTENT_TYPES or size not in THUMBNAIL_SIZES:
+        return None
+    storage = attachment.file.storage
+    name = thumbnail_name(attachment, size)
+    if not storage.exists(name):
+        make_thumbnails(attachment)
+    return storage.open(name, "rb")
+
+
+def delete_thumbnails(attachment):
+    storage = attachment.file.storage
+    for size in THUMBNAIL_SIZES:
+        name = thumbnail_name(attachment, size)
+        if storage.exists(name):
+            storage.delete(name)

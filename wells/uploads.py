@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from wells.models import Attachment
-from wells.photos import photo_warning, read_photo_facts
+from wells.photos import make_thumbnails, photo_warning, read_photo_facts, thumbnail_file
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,25 @@ def store_attachment(*, well, kind, upload, uploaded_by):
         photo = read_photo_facts(upload)
         facts = {"exif_lat": photo.lat, "exif_lng": photo.lng, "exif_taken_at": photo.taken_at}
         facts["warning"] = photo_warning(Attachment(**facts), well)
-    return Attachment.store(
+    attachment = Attachment.store(
         well=well, kind=kind, upload=upload, content_type=content_type, uploaded_by=uploaded_by, **facts
     )
+    make_thumbnails(attachment)
+    return attachment
+
+
+def thumbnail_response(attachment, size):
+    """Stream the thumbnail of an image attachment (made now if missing) to
+    someone the caller has found may see its well; 404 for any other file."""
+    try:
+        stored = thumbnail_file(attachment, size)
+    except FileNotFoundError:
+        logger.error("Attachment %s is missing from storage: %s", attachment.pk, attachment.file.name)
+        stored = None
+    if stored is None:
+        raise Http404(_("No such picture."))
+    response = FileResponse(stored, content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    # The file never changes under its address: a phone keeps it.
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

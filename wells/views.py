@@ -24,11 +24,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.choices import BUREAU_ROLES, Role
 from accounts.models import Unit
+from wells import bulk as bulk_actions
 from wells import tally
 from wells.api.files import XLSX_CONTENT_TYPE, default_campaign, file_response
 from wells.choices import ACTION_FIELDS, ACTION_ROLES, SETTLED_STATUSES, WORKBOOK_LABELS, Action, FieldKind, Status, Use
@@ -44,11 +45,12 @@ from wells.excel import (
 )
 from wells.excel.inventory import PREVIEW_ROWS_SHOWN
 from wells.filtersets import WellFilterSet, ledger_wells
-from wells.forms import ActionForm, EvidenceUploadForm, InspectionForm, PageActionForm
+from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm, search_form, submit_or_refuse
 from wells.history import shown, well_history
 from wells.models import Attachment, Campaign, Township, Well
-from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment
-from wells.workflow import WorkflowError, available_actions
+from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment, thumbnail_response
+from wells.workflow import WorkflowError
+from wells.workplan import actions_now, work_plan
 
 logger = logging.getLogger(__name__)
 
@@ -70,16 +72,17 @@ SORTABLE_COLUMNS = {
 }
 
 # One colour per status, on the map and its legend (the badges in
-# wells/static/wells/site.css use the same).
+# wells/static/wells/site.css use the same): each at least 4.5:1 against
+# the badges' white text (WCAG AA; tests/browser/test_phone_pages.py).
 STATUS_COLOURS = {
-    Status.INVENTORIED: "#8c8c8c",
-    Status.NOTIFIED: "#e8890c",
-    Status.LICENSE_REVOKED: "#c9a400",
-    Status.DISCONNECTED: "#2f7ed8",
-    Status.SEALED: "#7b52c7",
-    Status.ACCEPTED: "#2e8b3e",
-    Status.RETAINED: "#00838f",
-    Status.REACTIVATED: "#d32f2f",
+    Status.INVENTORIED: "#5f6368",
+    Status.NOTIFIED: "#a54d00",
+    Status.LICENSE_REVOKED: "#7a6200",
+    Status.DISCONNECTED: "#1f5fae",
+    Status.SEALED: "#6440a8",
+    Status.ACCEPTED: "#2a7436",
+    Status.RETAINED: "#00707a",
+    Status.REACTIVATED: "#b71c1c",
 }
 
 # The funnel: wells to close that have reached each step or gone beyond it.
@@ -149,12 +152,21 @@ def my_wells(request):
     deadline; accepted and retained wells last."""
     today = timezone.localdate()
     visible = Well.objects.visible_to(request.user)
-    wells = visible.annotate(
+    # Searched and filtered by the ledger's one FilterSet (code, owner,
+    # village; status).
+    filterset = WellFilterSet(request.GET, queryset=visible, request=request)
+    wells = filterset.qs if filterset.is_valid() else visible.none()
+    wells = wells.annotate(
         settled=Case(When(status__in=SETTLED_STATUSES, then=Value(1)), default=Value(0), output_field=IntegerField())
     ).order_by("settled", F("deadline").asc(nulls_last=True), "code")
     page = Paginator(wells, PAGE_SIZE).get_page(request.GET.get("page"))
     _with_countdown(page.object_list, today)
-    context = {"page": page, "wells": page.object_list, "counts": visible.summary_counts(today)}
+    context = {
+        "page": page,
+        "wells": page.object_list,
+        "counts": visible.summary_counts(today),
+        "search": search_form(request.GET),
+    }
     return render(request, "wells/my_wells.html", context)
 
 
@@ -208,6 +220,9 @@ def ledger(request):
     wells = _in_api_order(filterset.qs) if filterset.is_valid() else Well.objects.none()
     page = Paginator(wells, PAGE_SIZE).get_page(request.GET.get("page"))
     _with_countdown(page.object_list, timezone.localdate())
+    able = bulk_actions.able_wells(page.object_list, request.user)
+    for well in page.object_list:
+        well.bulk_able = " ".join(sorted(able[well.pk]))
     filters = request.GET.copy()
     filters.pop("page", None)
     context = {
@@ -216,7 +231,7 @@ def ledger(request):
         "page": page,
         "wells": page.object_list,
         "sort_links": _sort_links(request),
-        "may_notify": request.user.role in ACTION_ROLES[Action.NOTIFY],
+        "bulk_actions": [(kind, bulk_actions.BULK_ACTIONS[kind]) for kind in bulk_actions.offered(request.user)],
         "may_import": request.user.role in BUREAU_ROLES,
         "filters_query": filters.urlencode(),
         "export_url": reverse("api:export-wells") + (f"?{filters.urlencode()}" if filters else ""),
@@ -226,33 +241,52 @@ def ledger(request):
 
 @require_POST
 @login_required
-def bulk_notify(request):
-    """Serve one closure notice on the wells ticked in the ledger, all or
-    nothing: if any well refuses, none is changed and the refusals show."""
-    if request.user.role not in ACTION_ROLES[Action.NOTIFY]:
+def bulk(request, kind):
+    """A bulk action (:mod:`wells.bulk`) on the wells ticked in the ledger:
+    first the form, with the wells that will take it and those that will
+    not and why; then each well that can take it is changed through its
+    door, and those that could not are listed with the reason."""
+    if kind not in bulk_actions.BULK_ACTIONS:
+        raise Http404
+    if kind not in bulk_actions.offered(request.user):
         raise PermissionDenied
     filters_query = request.POST.get("filters", "")
     back = reverse("wells:ledger") + (f"?{filters_query}" if filters_query else "")
     # PostgreSQL cannot compare text holding NUL; no code holds one.
     codes = [code for code in request.POST.getlist("wells") if "\x00" not in code]
     wells = list(
-        Well.objects.visible_to(request.user).filter(code__in=codes).select_related("township", "responsible_unit")
+        Well.objects.visible_to(request.user)
+        .filter(code__in=codes)
+        .select_related("township", "responsible_unit")
+        .order_by("code")
     )
     if not wells:
         messages.warning(request, _("Tick at least one well in the ledger first."))
         return redirect(back)
-    form = ActionForm(request.POST if "apply" in request.POST else None, action=Action.NOTIFY)
-    refused = []
+    label = bulk_actions.BULK_ACTIONS[kind]
+    form = bulk_actions.bulk_form(kind, request.POST if "apply" in request.POST else None)
+    context = {"form": form, "kind": kind, "label": label, "filters_query": filters_query, "back": back}
     if form.is_bound and form.is_valid():
-        refused = form.perform_on(wells, request.user)
-        if not refused:
-            messages.success(request, ActionForm.notice_served_message(len(wells)))
-            if request.user.role in DOCUMENT_ROLES:
-                notices = reverse("api:well-notices") + "?" + urlencode({"code": ",".join(w.code for w in wells)})
+        result = bulk_actions.apply(kind, form, wells, request.user)
+        done = len(result.done)
+        if done:
+            messages.success(
+                request,
+                ngettext("“%(action)s” is done on %(count)d well.", "“%(action)s” is done on %(count)d wells.", done)
+                % {"action": label, "count": done},
+            )
+            if kind == bulk_actions.NOTIFY and request.user.role in DOCUMENT_ROLES:
+                codes = ",".join(well.code for well in result.done)
+                notices = reverse("api:well-notices") + "?" + urlencode({"code": codes})
                 messages.info(request, format_html('<a href="{}">{}</a>', notices, _("Print the notices (Word)")))
+        if not result.skipped:
             return redirect(back)
-    context = {"form": form, "wells": wells, "refused": refused, "filters_query": filters_query, "back": back}
-    return render(request, "wells/bulk_notify.html", context, status=400 if refused else 200)
+        context.update({"done": result.done, "skipped": result.skipped, "applied": True})
+        return render(request, "wells/bulk.html", context)
+    skipped = [(well, reason) for well in wells if (reason := bulk_actions.why_not(well, kind, request.user))]
+    taking = [well for well in wells if well not in {w for w, _reason in skipped}]
+    context.update({"wells": taking, "skipped": skipped})
+    return render(request, "wells/bulk.html", context, status=400 if form.is_bound else 200)
 
 
 # A well's page ------------------------------------------------------------
@@ -330,13 +364,16 @@ def well_detail(request, code):
     well = _scoped_well(request, code, related=("township", "responsible_unit", "campaign"))
     _with_countdown([well], timezone.localdate())
     user = request.user
+    plan = work_plan(well, user)
     context = {
         "well": well,
         "uses_display": _uses_display(well),
-        "actions": available_actions(well, user),
+        "actions": actions_now(well, user, plan),
+        "work_plan": plan,
         "may_inspect": user.role in INSPECTING_ROLES and user.has_perm("wells.add_inspection"),
         "may_upload": user.role is not None and user.role != Role.LEADER and user.has_perm("wells.add_attachment"),
         "may_print_documents": user.role in DOCUMENT_ROLES,
+        "may_edit_facts": well.archived_at is None and FactsForm.editable_by(user),
         "timeline": _timeline(well),
         # Every change to the well, by whom: the doors' records.
         "change_history": shown(well_history(well)),
@@ -383,16 +420,47 @@ def well_action(request, code, action):
         if status == 200:
             status = 400
     else:
-        if action not in available_actions(well, request.user):
-            messages.warning(
-                request,
-                _("“%(action)s” is not possible for this well now (it is “%(status)s”).")
-                % {"action": action.label, "status": well.get_status_display()},
-            )
+        plan = work_plan(well, request.user)
+        if action not in actions_now(well, request.user, plan):
+            waiting = plan.waiting(action) if plan is not None else None
+            if waiting:
+                message = _("“%(action)s” cannot be taken yet: %(waiting)s.") % {
+                    "action": action.label,
+                    "waiting": waiting,
+                }
+            else:
+                message = _("“%(action)s” is not possible for this well now (it is “%(status)s”).") % {
+                    "action": action.label,
+                    "status": well.get_status_display(),
+                }
+            messages.warning(request, message)
             return redirect("wells:well", code=well.code)
         form = PageActionForm(action=action, well=well)
     context = {"well": well, "form": form, "action": action, "uses_display": _uses_display(well)}
     return render(request, "wells/action_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def well_facts(request, code):
+    """Change the facts of a well the user may change (an officer: the
+    responsible person, the location — typed, tapped on the map or the
+    phone's position — and the note), through the facts' door."""
+    well = _scoped_well(request, code)
+    if not FactsForm.editable_by(request.user):
+        raise PermissionDenied
+    status = 200
+    if request.method == "POST":
+        form = FactsForm(request.POST, instance=well, user=request.user)
+        if form.is_valid() and submit_or_refuse(form, request.user) is not None:
+            messages.success(request, _("The facts of %(well)s are saved.") % {"well": well.code})
+            return redirect("wells:well", code=well.code)
+        status = 400
+    else:
+        form = FactsForm(instance=well, user=request.user)
+    tiles = {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION}
+    context = {"well": form.instance, "form": form, "tiles": tiles}
+    return render(request, "wells/facts_form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -653,6 +721,15 @@ def attachment_download(request, pk):
     else): evidence never has a public URL."""
     attachment = get_object_or_404(Attachment.objects.filter(well__in=Well.objects.visible_to(request.user)), pk=pk)
     return attachment_response(attachment)
+
+
+@require_GET
+@login_required
+def attachment_thumbnail(request, pk, size):
+    """A photo's thumbnail (``small``: 320 px, ``large``: 1,280 px), to the
+    same people as the photo itself."""
+    attachment = get_object_or_404(Attachment.objects.filter(well__in=Well.objects.visible_to(request.user)), pk=pk)
+    return thumbnail_response(attachment, size)
 
 
 # The inventory import: upload, preview, confirm ----------------------------------------------

@@ -46,6 +46,6 @@ def user_of(unit_name, role, username):
 def people(demo):
     """The demo's people, plus one person for each member unit that owns a step."""
     users = {name: User.objects.get(username=name) for name in ["admin", "staff", "zhongshan", "ningbian", "grid"]}
-    users["water"] = user_of("市清源水务有限责任公司", Role.UNIT_MEMBER, "water")
+    users["water"] = user_of("市清源水务有限责任公司", Role.UNIT_MEMBER, "qingyuan")
     users["backfill"] = user_of("市经济发展投资有限责任公司", Role.UNIT_MEMBER, "backfill")
     return users

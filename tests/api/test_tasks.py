@@ -336,8 +336,9 @@ def test_the_overview_counts_open_and_overdue_tasks_per_unit(people, api):
 
 def test_reminders_go_to_the_right_units_once_a_day_and_escalate(people, time_machine, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    # 2022-11-20: the 2022-11-30 wells' accept tasks are due in 10 days (no
-    # reminder yet); their seal tasks (due 10-31) are 20 days overdue.
+    # 2022-11-20: nothing is done yet. The notices (due 180 days before
+    # each deadline) can be served and are overdue; the seals (due 10-31 for
+    # the 2022-11-30 wells) are overdue too, but cannot be taken yet.
     time_machine.move_to(datetime.datetime(2022, 11, 20, 8, 0, tzinfo=SHANGHAI))
     today = datetime.date(2022, 11, 20)
 
@@ -345,18 +346,22 @@ def test_reminders_go_to_the_right_units_once_a_day_and_escalate(people, time_ma
     second = send_reminders(today)
 
     assert first > 0 and second == 0
-    backfill = Notification.objects.filter(recipient=people["backfill"])
-    # The seal tasks of the four wells due 2022-11-30 (LATE_WELLS).
-    assert set(backfill.filter(kind=NotificationKind.OVERDUE).values_list("task__well__code", "task__step")) == {
-        (code, Step.SEAL) for code in LATE_WELLS
+    # The investment company hears of no seal: none can be taken yet.
+    assert not Notification.objects.filter(recipient=people["backfill"]).exists()
+    overdue = Notification.objects.filter(kind=NotificationKind.OVERDUE)
+    assert set(overdue.filter(recipient=people["zhongshan"]).values_list("task__well__code", "task__step")) == {
+        ("CJ-ZSL-09", Step.NOTIFY)  # 中山路's one well due 2022-11-30
     }
-    assert not Notification.objects.filter(recipient=people["zhongshan"], task__well__code="CJ-NBL-01").exists()
     escalated = Notification.objects.filter(kind=NotificationKind.ESCALATED)
     assert set(escalated.values_list("recipient__username", flat=True)) == {"admin", "staff"}
     assert {n.task.due_on < today - datetime.timedelta(days=7) for n in escalated} == {True}
+    # The bureau's own late notice (CJ-SW-01) is in its people's digest once,
+    # as their own overdue step, not again as an escalation.
+    bureau_own = Notification.objects.filter(recipient=people["staff"], task__well__code="CJ-SW-01")
+    assert list(bureau_own.values_list("task__step", "kind")) == [(Step.NOTIFY, NotificationKind.OVERDUE)]
     # One digest per person with an address, and none on the second run.
     assert len({m.to[0] for m in mail.outbox}) == len(mail.outbox)
-    assert "backfill@x.cn" in {m.to[0] for m in mail.outbox}
+    assert "qingyuan@x.cn" in {m.to[0] for m in mail.outbox}  # the supply of the domestic wells
 
     tomorrow = send_reminders(today + datetime.timedelta(days=1))
     assert tomorrow > 0
@@ -374,10 +379,10 @@ def test_a_task_due_within_the_reminder_window_is_announced_as_due_soon(people):
 
 def test_notifications_list_counts_unread_and_marks_read(people, api):
     send_reminders(datetime.date(2023, 6, 15))
-    client = api(people["grid"])
+    client = api(people["zhongshan"])
     listed = client.get(url("notification-list")).json()
-    # The grid company's power cuts of the four LATE_WELLS are overdue.
-    assert listed["unread"] == 4
+    # 中山路's nine notices are overdue and can be served.
+    assert listed["unread"] == 9
 
     client.post(url("notification-mark-read"))
 
@@ -432,7 +437,9 @@ def test_publicity_is_recorded_by_a_unit_for_itself(people, api):
 
 def test_my_tasks_page_lists_only_the_member_units_own_open_tasks(people, client):
     client.force_login(people["grid"])
-    page = client.get("/tasks/mine/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # No notice served yet: the grid's 25 power cuts wait, none is to do now.
+    assert 'data-testid="task"' not in client.get("/tasks/mine/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page = client.get("/tasks/mine/?waiting=1", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert page.count('data-testid="task"') == 25
     assert 'data-step="seal"' not in page
 
@@ -479,14 +486,14 @@ def test_the_work_overview_is_not_for_townships_or_member_units(people, client):
 
 def test_the_notification_page_shows_the_unread_count_and_marks_read(people, client):
     send_reminders(TODAY)
-    client.force_login(people["grid"])
+    client.force_login(people["zhongshan"])
 
     page = client.get("/tasks/mine/").content.decode()
-    # The grid company's power cuts of the four LATE_WELLS are overdue.
-    assert 'data-testid="unread">4<' in page
+    # 中山路's nine notices are overdue and can be served.
+    assert 'data-testid="unread">9<' in page
     client.post("/tasks/notifications/")
 
-    assert not Notification.objects.filter(recipient=people["grid"], read_at__isnull=True).exists()
+    assert not Notification.objects.filter(recipient=people["zhongshan"], read_at__isnull=True).exists()
     assert 'data-testid="unread"' not in client.get("/tasks/notifications/").content.decode()
 
 

@@ -7,6 +7,7 @@ SQLite in DEBUG mode, which is what ``make run`` wants.
 
 import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.utils.translation import gettext_lazy as _
 
@@ -174,6 +175,21 @@ STORAGES = {
 # (bureau networks are often closed: empty shows the wells and the legend
 # on a plain background).
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+
+
+def tile_source(url):
+    """The Content-Security-Policy source that lets the browser load the
+    tiles of the Leaflet template ``url``: its scheme and host, with a
+    host label holding a placeholder ({s}: the tile servers a, b, c) as
+    CSP's wildcard. 天地图's placeholders sit in the query string, which a
+    source cannot hold."""
+    parts = urlsplit(url)
+    host = parts.netloc
+    if "{" in host:
+        host = "*." + host.split(".", 1)[1]
+    return f"{parts.scheme}://{host}"
+
+
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 # The dashboard's map shows each well up to this many; beyond, one circle
 # per township (a browser draws a few thousand circles, not a million).
@@ -315,7 +331,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:", *([MAP_TILE_URL.split("/{")[0]] if MAP_TILE_URL else [])],
+        "img-src": ["'self'", "data:", "blob:", *([tile_source(MAP_TILE_URL)] if MAP_TILE_URL else [])],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

@@ -146,9 +146,16 @@ def snapshot(well):
     return {field.name: getattr(well, field.attname) for field in _RECORDED}
 
 
+# Values a history record keeps as they are (most of them: the test is by
+# type first, for the import's 10,000 wells × 26 fields).
+_AS_IS = frozenset({str, int, bool, float, list, type(None)})
+
+
 def jsonable(value):
     """A field's value as a history record keeps it: dates as ISO text,
     decimals as text (exactly as stored), lists as lists."""
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "accounts",
     "wells",
     "tasks",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,12 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# The public's reports (supervision/public.py): how many one address may
+# send an hour (more are answered 429), and the photos each may carry.
+PUBLIC_REPORTS_PER_HOUR = env_int("PUBLIC_REPORTS_PER_HOUR", 5, minimum=1)
+PUBLIC_REPORT_MAX_PHOTOS = env_int("PUBLIC_REPORT_MAX_PHOTOS", 3, minimum=0)
+PUBLIC_REPORT_MAX_PHOTO_BYTES = env_int("PUBLIC_REPORT_MAX_PHOTO_BYTES", 5 * 1024 * 1024, minimum=1)
 
 # The dashboard map's tile server, e.g. https://tiles.example.gov.cn/{z}/{x}/{y}.png
 # (bureau networks are often closed: empty shows the wells and the legend

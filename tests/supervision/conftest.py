@@ -4,12 +4,28 @@ tickets are built in any state through the engine itself."""
 import pytest
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
 
 from supervision.choices import TicketAction, TicketSource, TicketState
 from supervision.files import store_file
 from supervision.models import SupervisionFile
 from supervision.workflow import open_ticket, perform
 from tests.api.helpers import png_bytes
+from tests.tokens import token_for
+
+
+@pytest.fixture
+def api():
+    """``api(user)``: an API client with ``user``'s token (English answers);
+    ``api()`` without one."""
+
+    def client_for(user=None):
+        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+        return client
+
+    return client_for
 
 
 @pytest.fixture(autouse=True)

@@ -116,6 +116,8 @@ def patrol_detail(request, pk):
 @login_required
 def patrol_finding(request, pk):
     patrol = _scoped_patrol(request, pk)
+    if patrol.patroller_id != request.user.pk:
+        raise PermissionDenied
     form = FindingForm(request.POST)
     status = 400
     if form.is_valid():

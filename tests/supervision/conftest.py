@@ -1,14 +1,13 @@
-"""Supervision's fixtures: its files land in the test's own directory, and
-tickets are built in any state through the engine itself."""
+"""Supervision's fixtures: an API client per persona, and tickets built in
+any state through the engine itself. (Its files land in the test's own
+directory: tests/conftest.py's attachments_in_tmp.)"""
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from supervision.choices import TicketAction, TicketSource, TicketState
 from supervision.files import store_file
-from supervision.models import SupervisionFile
 from supervision.workflow import open_ticket, perform
 from tests.api.helpers import png_bytes
 from tests.tokens import token_for
@@ -26,13 +25,6 @@ def api():
         return client
 
     return client_for
-
-
-@pytest.fixture(autouse=True)
-def supervision_files_in_tmp(tmp_path, monkeypatch):
-    root = tmp_path / "supervision-files"
-    monkeypatch.setattr(SupervisionFile._meta.get_field("file"), "storage", FileSystemStorage(location=root))
-    return root
 
 
 def photo(name="整改.png"):

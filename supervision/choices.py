@@ -13,7 +13,7 @@ class TicketState(models.TextChoices):
     REPORTED = "reported", _("Reported")
     ASSIGNED = "assigned", _("Assigned for rectification")
     RECTIFIED = "rectified", _("Rectified, awaiting review")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Closed and struck off")
 
 
 class TicketSource(models.TextChoices):

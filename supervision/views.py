@@ -65,8 +65,10 @@ def patrol_list(request):
 @require_POST
 @login_required
 def patrol_start(request):
+    """Start a patrol at the phone's time (the form sends it: a patrol's
+    times are the phone's, as its track's are)."""
     try:
-        patrol = patrols.start_patrol(actor=request.user)
+        patrol = patrols.start_patrol(actor=request.user, started_at=request.POST.get("started_at") or None)
     except WorkflowError as error:
         if error.code == WorkflowError.FORBIDDEN:
             raise PermissionDenied from error

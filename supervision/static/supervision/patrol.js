@@ -5,6 +5,10 @@
    wait in the page and go with the next batch. */
 (function () {
   "use strict";
+  // The start of a patrol is the phone's time, as its points' are.
+  document.querySelectorAll("input[data-phone-time]").forEach(function (input) {
+    input.form.addEventListener("submit", function () { input.value = new Date().toISOString(); });
+  });
   var dataNode = document.getElementById("patrol-map-data");
   var mapNode = document.getElementById("patrol-map");
   var data = dataNode ? JSON.parse(dataNode.textContent) : { track: [], wells: [] };

@@ -38,7 +38,7 @@
   var finishButton = recorder.querySelector("[data-testid=finish-patrol]");
   var track = data.track.slice();
   var waiting = [];
-  var sending = false;
+  var inflight = null;
   var metres = 0;
   for (var i = 1; i < track.length; i++) metres += distance(track[i - 1], track[i]);
 
@@ -80,14 +80,24 @@
     });
   }
 
+  // One batch at a time; a batch asked for while one is on its way follows it.
   function send() {
-    if (sending || !waiting.length) return Promise.resolve();
-    sending = true;
+    if (inflight) return inflight.then(send);
+    if (!waiting.length) return Promise.resolve(true);
     var batch = waiting.slice(0, 500);
-    return post(recorder.dataset.pointsUrl, { points: batch }).then(function () {
+    inflight = post(recorder.dataset.pointsUrl, { points: batch }).then(function () {
       waiting = waiting.slice(batch.length);
-    }).catch(function () { /* no signal: the points wait for the next batch */ })
-      .then(function () { sending = false; show(); });
+      return true;
+    }).catch(function () { return false; /* no signal: the points wait for the next batch */ })
+      .then(function (sent) { inflight = null; show(); return sent; });
+    return inflight;
+  }
+
+  function flush() {
+    return send().then(function (sent) {
+      if (!sent) throw new Error(queueNode.textContent);
+      return waiting.length ? flush() : null;
+    });
   }
 
   function fail() { gpsNode.textContent = recorder.dataset.labelsNoGps; }
@@ -105,8 +115,7 @@
 
   finishButton.addEventListener("click", function () {
     finishButton.disabled = true;
-    send().then(function () {
-      if (waiting.length) throw new Error("unsent");
+    flush().then(function () {
       return post(recorder.dataset.finishUrl, { finished_at: new Date().toISOString() });
     }).then(function () { window.location.reload(); })
       .catch(function (error) { finishButton.disabled = false; queueNode.textContent = String(error.message || error); });

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
+from supervision.choices import HAND_SOURCES
 from supervision.public import HONEYPOT_FIELD
 from wells.choices import InspectionResult, OwnerKind, Use
 from wells.models import Campaign, Township
@@ -128,6 +129,17 @@ PublicReportForm.base_fields[HONEYPOT_FIELD] = forms.CharField(
     max_length=200,
     widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
 )
+
+
+class NewTicketForm(forms.Form):
+    """A problem opened by hand (staff, or an officer from an inspection)."""
+
+    source = forms.ChoiceField(label=_("Source"), choices=[(s.value, s.label) for s in HAND_SOURCES])
+    description = forms.CharField(label=_("Description"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    well = forms.CharField(label=_("Well code"), required=False, max_length=40)
+    lat = forms.DecimalField(label=_("Latitude"), required=False, max_digits=9, decimal_places=6)
+    lng = forms.DecimalField(label=_("Longitude"), required=False, max_digits=9, decimal_places=6)
+
 
 ACTION_FORMS = {
     "assign": AssignForm,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("patrols/<int:pk>/findings/", views.patrol_finding, name="patrol-finding"),
     path("patrols/<int:pk>/photos/", views.patrol_photos, name="patrol-photos"),
     path("tickets/", views.ticket_list, name="tickets"),
+    path("tickets/new/", views.ticket_new, name="ticket-new"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:pk>/action/<str:action>/", views.ticket_action, name="ticket-action"),
     path("supervision/files/<int:pk>/", views.file_download, name="file"),

@@ -21,15 +21,16 @@ from supervision.choices import (
     PUBLIC_WELL_STATE_DEFAULT,
     PUBLIC_WELL_STATES,
     TICKET_ACTION_ROLES,
+    TICKET_OPENING_ROLES,
     PatrolState,
     TicketAction,
     TicketSource,
 )
 from supervision.files import store_file
 from supervision.filtersets import TicketFilterSet
-from supervision.forms import ACTION_FORMS, FindingForm, PhotoUploadForm, PublicReportForm
+from supervision.forms import ACTION_FORMS, FindingForm, NewTicketForm, PhotoUploadForm, PublicReportForm
 from supervision.models import Patrol, PatrolWell, SupervisionFile, Ticket, TicketEvent
-from supervision.workflow import TicketError, available_actions, perform
+from supervision.workflow import TicketError, available_actions, open_ticket, perform
 from wells.changes import WorkflowError
 from wells.models import Well
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response
@@ -94,7 +95,7 @@ def _patrol_context(request, patrol, **extra):
         "photos": list(SupervisionFile.objects.filter(patrol=patrol)),
         "is_patroller": patrol.patroller_id == request.user.pk,
         "map_data": {
-            "track": track,
+            "tracks": [track],
             "wells": [
                 {"code": p.well.code, "lat": float(p.well.lat), "lng": float(p.well.lng), "result": p.result}
                 for p in passed
@@ -184,9 +185,50 @@ def ticket_list(request):
     today = timezone.localdate()
     for ticket in page.object_list:
         ticket.overdue = ticket.is_overdue(today)
-    return render(
-        request, "supervision/ticket_list.html", {"page": page, "tickets": page.object_list, "filterset": filterset}
-    )
+    context = {
+        "page": page,
+        "tickets": page.object_list,
+        "filterset": filterset,
+        "may_open": request.user.role in TICKET_OPENING_ROLES,
+    }
+    return render(request, "supervision/ticket_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def ticket_new(request):
+    """Open a ticket by hand: the bureau's staff, or an officer (the well, if
+    named, must be in their scope)."""
+    if request.user.role not in TICKET_OPENING_ROLES:
+        raise PermissionDenied
+    status = 200
+    if request.method == "POST":
+        form = NewTicketForm(request.POST)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            well = None
+            if data["well"]:
+                well = Well.objects.visible_to(request.user).filter(code=data["well"]).first()
+                if well is None:
+                    form.add_error("well", _("No such well."))
+            if not form.errors:
+                try:
+                    ticket = open_ticket(
+                        source=data["source"],
+                        actor=request.user,
+                        description=data["description"],
+                        well=well,
+                        lat=data["lat"],
+                        lng=data["lng"],
+                    )
+                except TicketError as error:
+                    form.add_error(error.field if error.field in form.fields else None, error.message)
+                else:
+                    return redirect("supervision:ticket", pk=ticket.pk)
+    else:
+        form = NewTicketForm(initial={"well": request.GET.get("well", "")})
+    return render(request, "supervision/ticket_new.html", {"form": form}, status=status)
 
 
 def _scoped_ticket(request, pk):

@@ -676,6 +676,13 @@ MATRIX.update(
             scoped=True,
         ),
         "supervision:tickets": Entry(page("supervision:tickets"), {"GET": PAGE}, api=False),
+        # An empty form: the right to open a ticket is proven by the 400.
+        "supervision:ticket-new": Entry(
+            page("supervision:ticket-new"),
+            {"GET": R(200, 200, 200, 403, 403, 302), "POST": R(400, 400, 400, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
         "supervision:ticket": Entry(
             page("supervision:ticket", lambda w, s, r: {"pk": _ticket(w, s, r).pk}),
             {"GET": R(200, 200, scoped(200, 404), scoped(200, 404), 200, 302)},

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from supervision.choices import Frequency
 from supervision.files import store_file
-from supervision.models import Patrol, PatrolDuty, PatrolWell
+from supervision.models import Patrol, PatrolDuty, PatrolWell, Ticket
 from tests.api.helpers import png_bytes
 from tests.factories import WellFactory
 from wells.choices import Status
@@ -159,3 +159,22 @@ def test_the_patrol_list_starts_a_patrol_at_the_phones_time(signed_in, officer, 
     assert response["Location"] == reverse("supervision:patrol", args=[patrol.pk])
     assert patrol.started_at == datetime.datetime(2023, 6, 15, 1, 50, tzinfo=datetime.UTC)
     assert 'data-testid="patrol-recorder"' in client.get(response["Location"]).content.decode()
+
+
+def test_a_problem_opened_by_hand_names_a_well_of_the_openers_scope(signed_in, officer, well, other_well):
+    client = signed_in(officer)
+    body = {"source": "inspection", "description": "回头看发现井盖松动", "well": other_well.code}
+    refused = client.post(reverse("supervision:ticket-new"), body)
+    assert refused.status_code == 400
+    done = client.post(reverse("supervision:ticket-new"), {**body, "well": well.code})
+    ticket = Ticket.objects.get()
+    assert done["Location"] == reverse("supervision:ticket", args=[ticket.pk])
+    assert (ticket.source, ticket.well, ticket.opened_by, str(ticket.lat)) == ("inspection", well, officer, "44.010000")
+
+
+def test_a_wells_page_shows_the_patrols_that_passed_it_and_its_tickets(signed_in, officer, other_officer, finished):
+    patrol, well = finished
+    Ticket.objects.create(source="patrol", description="井口破损", well=well, unit=officer.unit)
+    page = signed_in(officer).get(reverse("wells:well", args=[well.code])).content.decode()
+    assert page.count('data-testid="well-patrol"') == 1 and page.count('data-testid="well-ticket"') == 1
+    assert 'data-track-map="well-patrols-map-data"' in page

@@ -9,23 +9,31 @@
   document.querySelectorAll("input[data-phone-time]").forEach(function (input) {
     input.form.addEventListener("submit", function () { input.value = new Date().toISOString(); });
   });
-  var dataNode = document.getElementById("patrol-map-data");
-  var mapNode = document.getElementById("patrol-map");
-  var data = dataNode ? JSON.parse(dataNode.textContent) : { track: [], wells: [] };
-  var map = null, line = null;
   var COLOURS = { "": "#7b52c7", intact: "#2e8b3e", in_use: "#d32f2f", damaged: "#e8890c" };
 
-  if (mapNode && window.L) {
-    map = L.map(mapNode, { attributionControl: false });
-    line = L.polyline(data.track, { color: "#2f7ed8", weight: 4 }).addTo(map);
+  // Every map of tracks on the page: a patrol's own, or the patrols that
+  // passed a well (on the well's page). Its data: {tracks: [[[lat, lng], …]], wells}.
+  function drawTracks(node) {
+    var data = JSON.parse(document.getElementById(node.dataset.trackMap).textContent);
+    var map = L.map(node, { attributionControl: false });
+    var bounds = L.latLngBounds([]);
+    var lines = data.tracks.map(function (track) {
+      var drawn = L.polyline(track, { color: "#2f7ed8", weight: 4 }).addTo(map);
+      if (track.length) bounds.extend(drawn.getBounds());
+      return drawn;
+    });
     data.wells.forEach(function (well) {
       L.circleMarker([well.lat, well.lng], { radius: 7, color: COLOURS[well.result || ""], fillOpacity: 0.8 })
         .bindTooltip(well.code).addTo(map);
+      bounds.extend([well.lat, well.lng]);
     });
-    var bounds = line.getBounds();
-    data.wells.forEach(function (well) { bounds.extend([well.lat, well.lng]); });
-    if (bounds.isValid()) { map.fitBounds(bounds.pad(0.2)); } else { map.setView([44.03, 87.28], 13); }
+    if (bounds.isValid()) { map.fitBounds(bounds.pad(0.2), { maxZoom: 17 }); } else { map.setView([44.03, 87.28], 13); }
+    return { map: map, line: lines[0] || L.polyline([]).addTo(map), data: data };
   }
+
+  var maps = window.L ? Array.prototype.map.call(document.querySelectorAll("[data-track-map]"), drawTracks) : [];
+  var own = maps[0] || { map: null, line: null, data: { tracks: [[]], wells: [] } };
+  var map = own.map, line = own.line, data = { track: own.data.tracks[0] || [] };
 
   var recorder = document.querySelector("[data-testid=patrol-recorder]");
   if (!recorder) return;
@@ -37,8 +45,16 @@
   var queueNode = recorder.querySelector("[data-testid=queue]");
   var finishButton = recorder.querySelector("[data-testid=finish-patrol]");
   var track = data.track.slice();
+  // The points not yet sent are kept on the phone too: a page reloaded
+  // without signal sends them when it can.
+  var storeKey = "patrol-waiting:" + recorder.dataset.pointsUrl;
   var waiting = [];
+  try { waiting = JSON.parse(window.localStorage.getItem(storeKey) || "[]"); } catch (error) { waiting = []; }
   var inflight = null;
+
+  function keep() {
+    try { window.localStorage.setItem(storeKey, JSON.stringify(waiting)); } catch (error) { /* storage full or off */ }
+  }
   var metres = 0;
   for (var i = 1; i < track.length; i++) metres += distance(track[i - 1], track[i]);
 
@@ -62,6 +78,7 @@
     if (last) metres += distance(last, point);
     track.push(point);
     waiting.push({ lat: point[0], lng: point[1], at: new Date().toISOString(), accuracy: position.coords.accuracy });
+    keep();
     if (line) { line.addLatLng(point); map.panTo(point); }
     show();
   }
@@ -87,6 +104,7 @@
     var batch = waiting.slice(0, 500);
     inflight = post(recorder.dataset.pointsUrl, { points: batch }).then(function () {
       waiting = waiting.slice(batch.length);
+      keep();
       return true;
     }).catch(function () { return false; /* no signal: the points wait for the next batch */ })
       .then(function (sent) { inflight = null; show(); return sent; });

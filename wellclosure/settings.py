@@ -271,6 +271,13 @@ SPECTACULAR_SETTINGS = {
         "ActionEnum": "wells.choices.Action",
         # What an import does to each row (wells/api/files.py).
         "ImportRowActionEnum": ["create", "update", "unchanged"],
+        # Supervision after closure (supervision/choices.py).
+        "TicketStateEnum": "supervision.choices.TicketState",
+        "TicketSourceEnum": "supervision.choices.TicketSource",
+        "TicketHandSourceEnum": ["staff", "inspection", "patrol"],
+        "TicketActionEnum": "supervision.choices.TicketAction",
+        "TicketTransitionActionEnum": ["assign", "rectify", "review_pass", "review_fail", "register_well", "reply"],
+        "PatrolStateEnum": "supervision.choices.PatrolState",
     },
 }
 

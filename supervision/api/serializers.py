@@ -1,5 +1,6 @@
 """The supervision API's JSON (DESIGN §8, contract field names)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from supervision.choices import HAND_SOURCES, TicketAction
@@ -133,6 +134,7 @@ class PatrolDetailSerializer(PatrolSerializer):
         fields = [*PatrolSerializer.Meta.fields, "wells", "track"]
         read_only_fields = fields
 
+    @extend_schema_field({"type": "array", "items": {"type": "array", "items": {"type": "number"}}})
     def get_track(self, patrol):
         return [[float(lat), float(lng)] for lat, lng in patrol.points.order_by("at").values_list("lat", "lng")]
 

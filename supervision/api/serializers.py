@@ -11,8 +11,8 @@ class TicketSerializer(serializers.ModelSerializer):
     """A ticket: ``id, source, state, well`` (code or null) ``, unit,
     due_on, version, lat, lng, description`` (the contract), and more."""
 
-    well = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
+    well = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Ticket
@@ -145,6 +145,12 @@ class PatrolStartSerializer(serializers.Serializer):
 
 class PatrolPointsSerializer(serializers.Serializer):
     points = serializers.ListField(child=serializers.DictField(), max_length=500)
+
+
+class PatrolPointsAnswerSerializer(serializers.Serializer):
+    stored = serializers.IntegerField(help_text="How many of the batch's points were new.")
+    length_m = serializers.IntegerField()
+    duration_s = serializers.IntegerField()
 
 
 class PatrolFinishSerializer(serializers.Serializer):

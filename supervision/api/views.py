@@ -23,6 +23,7 @@ from supervision.api.serializers import (
     PatrolDetailSerializer,
     PatrolFindingSerializer,
     PatrolFinishSerializer,
+    PatrolPointsAnswerSerializer,
     PatrolPointsSerializer,
     PatrolSerializer,
     PatrolStartSerializer,
@@ -79,14 +80,22 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         fresh = self.get_queryset().prefetch_related(Prefetch("wells", PatrolWell.objects.select_related("well")))
         return Response(PatrolDetailSerializer(fresh.get(pk=patrol.pk)).data, status=status_code)
 
-    @extend_schema(summary=gettext_lazy("Start a patrol (a township officer)"), request=PatrolStartSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Start a patrol (a township officer)"),
+        request=PatrolStartSerializer,
+        responses={201: PatrolDetailSerializer},
+    )
     def create(self, request):
         serializer = PatrolStartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         patrol = patrols.start_patrol(actor=request.user, started_at=serializer.validated_data.get("started_at"))
         return self.answer(patrol, status.HTTP_201_CREATED)
 
-    @extend_schema(summary=gettext_lazy("Add a batch of track points"), request=PatrolPointsSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Add a batch of track points"),
+        request=PatrolPointsSerializer,
+        responses=PatrolPointsAnswerSerializer,
+    )
     @action(detail=True, methods=["post"])
     def points(self, request, pk=None):
         patrol = self.get_object()
@@ -95,7 +104,9 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         patrol, stored = patrols.add_points(patrol, serializer.validated_data["points"], actor=request.user)
         return Response({"stored": stored, "length_m": patrol.length_m, "duration_s": patrol.duration_s})
 
-    @extend_schema(summary=gettext_lazy("Finish the patrol"), request=PatrolFinishSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Finish the patrol"), request=PatrolFinishSerializer, responses=PatrolDetailSerializer
+    )
     @action(detail=True, methods=["post"])
     def finish(self, request, pk=None):
         patrol = self.get_object()
@@ -156,7 +167,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         fresh = with_events(self.get_queryset()).get(pk=ticket.pk)
         return Response(TicketDetailSerializer(fresh).data, status=status_code)
 
-    @extend_schema(summary=gettext_lazy("Open a ticket by hand"), request=TicketCreateSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Open a ticket by hand"),
+        request=TicketCreateSerializer,
+        responses={201: TicketDetailSerializer},
+    )
     def create(self, request):
         serializer = TicketCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.storage import FileSystemStorage
 
 from accounts.choices import Role, UnitKind
+from supervision.models import SupervisionFile
 from tests.factories import CampaignFactory, TownshipFactory, UnitFactory, UserFactory, WellFactory
 from tests.lifecycle import build_ready_well
 from wells.models import Attachment
@@ -119,6 +120,8 @@ def attachments_in_tmp(tmp_path, monkeypatch):
     The directory, for a test that looks at what was stored."""
     root = tmp_path / "attachments"
     monkeypatch.setattr(Attachment._meta.get_field("file"), "storage", FileSystemStorage(location=root))
+    # The files of patrols and tickets (supervision) are stored there too.
+    monkeypatch.setattr(SupervisionFile._meta.get_field("file"), "storage", FileSystemStorage(location=root))
     return root
 
 

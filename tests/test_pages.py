@@ -720,10 +720,11 @@ def test_dashboard_shows_a_leader_no_write_button(client, leader, campaign_wells
 # The label ------------------------------------------------------------------------
 
 
-def test_label_qr_code_encodes_the_address_of_the_wells_page(client, officer, well):
+def test_label_qr_code_encodes_the_address_of_the_wells_public_page(client, officer, well):
     client.force_login(officer)
     page = html(client.get(well_url(well, "label")))
-    address = f"http://testserver{well_url(well)}"
+    # Anyone who scans it may see the well's code and public state, and report (supervision).
+    address = f"http://testserver{reverse('supervision:public-well', args=[well.code])}"
     assert segno.make(address, error="m").svg_inline(omitsize=True, title=well.code) in page
     assert f'data-url="{address}"' in page
 
@@ -802,9 +803,9 @@ def test_well_page_issues_the_same_queries_for_5_and_50_records(
     # session, user, groups (role), well, events, inspections, attachments,
     # the scope check of the actions, permissions (user's, groups'), unread
     # notifications (menu), the well's history records, its work plan (its
-    # tasks); on PostgreSQL the field-history backstop too (its rows with
-    # their context)
-    with django_assert_max_num_queries(14 if connection.vendor == "postgresql" else 13):
+    # tasks), the patrols that passed it and its tickets (supervision); on
+    # PostgreSQL the field-history backstop too (its rows with their context)
+    with django_assert_max_num_queries(16 if connection.vendor == "postgresql" else 15):
         response = client.get(well_url(disconnected_well))
     assert html(response).count('data-testid="attachment"') == count
 

@@ -533,6 +533,204 @@ MATRIX = {
 }
 
 
+# Supervision after closure (issue 17, DESIGN §8) ---------------------------------------
+# Its objects are made on first use and kept for the test: an officer's
+# patrols (one under way, one finished past the "in" well) and another
+# township's; tickets assigned to 中山路 (the officer's "in"), to the grid
+# company (the member's "in") and to 宁边路 (everyone's "out"), each with a file.
+
+
+def supervision_world(world):
+    made = world.objects.get("supervision")
+    if made is not None:
+        return made
+    from supervision.files import store_file
+    from supervision.models import Patrol, PatrolWell
+    from supervision.workflow import open_ticket
+
+    other_officer = UserFactory(
+        username="other_officer", unit=world.wells["out"].responsible_unit, role=Role.TOWNSHIP_OFFICER
+    )
+
+    def patrol(user, unit, **fields):
+        return Patrol.objects.create(
+            campaign=world.campaign, unit=unit, patroller=user, patroller_name=str(user), **fields
+        )
+
+    officer = world.users["township_officer"]
+    started = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=30)
+    finished = patrol(officer, officer.unit, started_at=started, finished_at=started, state="finished")
+    PatrolWell.objects.create(patrol=finished, well=world.wells["in"], distance_m=10)
+    out_finished = patrol(other_officer, other_officer.unit, started_at=started, finished_at=started, state="finished")
+    PatrolWell.objects.create(patrol=out_finished, well=world.wells["out"], distance_m=10)
+    tickets = {}
+    for key, unit in (("in", officer.unit), ("member", world.unit), ("out", other_officer.unit)):
+        ticket = open_ticket(source="public", description="有人抽水", lat="44.03", lng="87.28")
+        type(ticket).objects.filter(pk=ticket.pk).update(unit=unit, state="assigned", due_on=datetime.date(2023, 7, 1))
+        ticket.refresh_from_db()
+        upload = SimpleUploadedFile("p.png", png_bytes(), content_type="image/png")
+        tickets[key] = (ticket, store_file(upload, uploaded_by=None, ticket=ticket))
+    made = world.objects["supervision"] = {
+        "under_way": {
+            "in": patrol(officer, officer.unit, started_at=started),
+            "out": patrol(other_officer, other_officer.unit, started_at=started),
+        },
+        "finished": {"in": finished, "out": out_finished},
+        "tickets": tickets,
+    }
+    return made
+
+
+def _ticket(world, scope, role):
+    tickets = supervision_world(world)["tickets"]
+    if scope == "out":
+        return tickets["out"][0]
+    return tickets["member" if role == "unit_member" else "in"][0]
+
+
+def _ticket_file(world, scope, role):
+    tickets = supervision_world(world)["tickets"]
+    return tickets["out" if scope == "out" else ("member" if role == "unit_member" else "in")][1]
+
+
+def _patrol(kind):
+    return lambda world, scope, role: {"pk": supervision_world(world)[kind][scope].pk}
+
+
+def _points(world, scope, role, method):
+    at = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
+    return {"points": [{"lat": 44.02, "lng": 87.27, "at": at.isoformat()}]}
+
+
+def _public_report(world, scope, role, method):
+    return ("multipart", {"description": "井房有人抽水", "lat": "44.03", "lng": "87.28"})
+
+
+PATROLLER = R(403, 403, scoped(200, 404), 404, 403, 401)
+
+MATRIX.update(
+    {
+        "api:patrol-list": Entry(api("patrol-list"), {"GET": ALL, "POST": R(403, 403, 201, 403, 403, 401)}, body=empty),
+        "api:patrol-detail": Entry(
+            api("patrol-detail", _patrol("finished")),
+            {"GET": R(200, 200, scoped(200, 404), 404, 200, 401)},
+            scoped=True,
+        ),
+        "api:patrol-points": Entry(
+            api("patrol-points", _patrol("under_way")), {"POST": PATROLLER}, body=_points, scoped=True
+        ),
+        "api:patrol-finish": Entry(
+            api("patrol-finish", _patrol("under_way")), {"POST": PATROLLER}, body=empty, scoped=True
+        ),
+        "api:patrol-findings": Entry(
+            api("patrol-findings", _patrol("finished")),
+            {"POST": PATROLLER},
+            body=lambda w, s, r, m: {"well": w.wells[s].code, "result": "intact"},
+            scoped=True,
+        ),
+        "api:ticket-list": Entry(
+            api("ticket-list"),
+            {"GET": ALL, "POST": R(201, 201, 201, 403, 403, 401)},
+            body=lambda w, s, r, m: {"description": "巡查发现井口破损"},
+        ),
+        "api:ticket-detail": Entry(
+            api("ticket-detail", lambda w, s, r: {"pk": _ticket(w, s, r).pk}),
+            {"GET": R(200, 200, scoped(200, 404), scoped(200, 404), 200, 401)},
+            scoped=True,
+        ),
+        # A reply to the public is the bureau's; the units see theirs but may not.
+        "api:ticket-transitions": Entry(
+            api("ticket-transitions", lambda w, s, r: {"pk": _ticket(w, s, r).pk}),
+            {"POST": R(200, 200, scoped(403, 404), scoped(403, 404), 403, 401)},
+            body=lambda w, s, r, m: {"action": "reply", "version": _ticket(w, s, r).version, "reply": "已受理"},
+            scoped=True,
+        ),
+        "api:ticket-files": Entry(
+            api("ticket-files", lambda w, s, r: {"pk": _ticket(w, s, r).pk}),
+            {"POST": R(201, 201, scoped(201, 404), scoped(201, 404), 403, 401)},
+            body=photo_upload,
+            scoped=True,
+        ),
+        # The public's: no sign-in, every caller alike.
+        "api:public-report": Entry(
+            api("public-report"), {"POST": R(201, 201, 201, 201, 201, 201)}, body=_public_report
+        ),
+        "api:public-report-status": Entry(
+            api("public-report-status", lambda w, s, r: {"tracking": _ticket(w, "in", "bureau_admin").tracking}),
+            {"GET": R(200, 200, 200, 200, 200, 200)},
+        ),
+        "supervision:patrols": Entry(page("supervision:patrols"), {"GET": PAGE}, api=False),
+        "supervision:patrol-start": Entry(
+            page("supervision:patrol-start"), {"POST": R(403, 403, 302, 403, 403, 302)}, body=empty, api=False
+        ),
+        "supervision:patrol": Entry(
+            page("supervision:patrol", _patrol("finished")),
+            {"GET": R(200, 200, scoped(200, 404), 404, 200, 302)},
+            api=False,
+            scoped=True,
+        ),
+        # An empty form: the patroller's right to try is proven by the 400.
+        "supervision:patrol-finding": Entry(
+            page("supervision:patrol-finding", _patrol("finished")),
+            {"POST": R(403, 403, scoped(400, 404), 404, 403, 302)},
+            body=empty,
+            api=False,
+            scoped=True,
+        ),
+        "supervision:patrol-photos": Entry(
+            page("supervision:patrol-photos", _patrol("under_way")),
+            {"POST": R(403, 403, scoped(400, 404), 404, 403, 302)},
+            body=empty,
+            api=False,
+            scoped=True,
+        ),
+        "supervision:tickets": Entry(page("supervision:tickets"), {"GET": PAGE}, api=False),
+        # An empty form: the right to open a ticket is proven by the 400.
+        "supervision:ticket-new": Entry(
+            page("supervision:ticket-new"),
+            {"GET": R(200, 200, 200, 403, 403, 302), "POST": R(400, 400, 400, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
+        "supervision:ticket": Entry(
+            page("supervision:ticket", lambda w, s, r: {"pk": _ticket(w, s, r).pk}),
+            {"GET": R(200, 200, scoped(200, 404), scoped(200, 404), 200, 302)},
+            api=False,
+            scoped=True,
+        ),
+        "supervision:ticket-action": Entry(
+            page("supervision:ticket-action", lambda w, s, r: {"pk": _ticket(w, s, r).pk, "action": "reply"}),
+            {"POST": R(400, 400, scoped(403, 404), scoped(403, 404), 403, 302)},
+            body=empty,
+            api=False,
+            scoped=True,
+        ),
+        "supervision:file": Entry(
+            page("supervision:file", lambda w, s, r: {"pk": _ticket_file(w, s, r).pk}),
+            {"GET": R(200, 200, scoped(200, 404), scoped(200, 404), 200, 302)},
+            api=False,
+            scoped=True,
+        ),
+        "supervision:public-report": Entry(
+            page("supervision:public-report"),
+            {"GET": R(200, 200, 200, 200, 200, 200), "POST": R(400, 400, 400, 400, 400, 400)},
+            body=empty,
+            api=False,
+        ),
+        "supervision:public-well": Entry(
+            page("supervision:public-well", well_code), {"GET": R(200, 200, 200, 200, 200, 200)}, api=False
+        ),
+        "supervision:public-tracking": Entry(
+            page(
+                "supervision:public-tracking", lambda w, s, r: {"tracking": _ticket(w, "in", "bureau_admin").tracking}
+            ),
+            {"GET": R(200, 200, 200, 200, 200, 200)},
+            api=False,
+        ),
+    }
+)
+
+
 # The admin ------------------------------------------------------------------------
 
 # Every role signs in to the admin (the personas are staff); what each sees

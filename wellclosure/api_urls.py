@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("wells.api.files_urls")),
     path("", include("tasks.api.report_urls")),
     path("", include("tasks.api.urls")),
+    path("", include("supervision.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Its script is served from its own address (?script), not inline: the
     # site's Content-Security-Policy runs no inline script. GET only: the

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "wells",
     "tasks",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +172,12 @@ STORAGES = {
     },
 }
 
+# The public's reports (supervision/public.py): how many one address may
+# send an hour (more are answered 429), and the photos each may carry.
+PUBLIC_REPORTS_PER_HOUR = env_int("PUBLIC_REPORTS_PER_HOUR", 5, minimum=1)
+PUBLIC_REPORT_MAX_PHOTOS = env_int("PUBLIC_REPORT_MAX_PHOTOS", 3, minimum=0)
+PUBLIC_REPORT_MAX_PHOTO_BYTES = env_int("PUBLIC_REPORT_MAX_PHOTO_BYTES", 5 * 1024 * 1024, minimum=1)
+
 # The dashboard map's tile server, e.g. https://tiles.example.gov.cn/{z}/{x}/{y}.png
 # (bureau networks are often closed: empty shows the wells and the legend
 # on a plain background).
@@ -280,6 +287,13 @@ SPECTACULAR_SETTINGS = {
         "ActionEnum": "wells.choices.Action",
         # What an import does to each row (wells/api/files.py).
         "ImportRowActionEnum": ["create", "update", "unchanged"],
+        # Supervision after closure (supervision/choices.py).
+        "TicketStateEnum": "supervision.choices.TicketState",
+        "TicketSourceEnum": "supervision.choices.TicketSource",
+        "TicketHandSourceEnum": ["staff", "inspection", "patrol"],
+        "TicketActionEnum": "supervision.choices.TicketAction",
+        "TicketTransitionActionEnum": ["assign", "rectify", "review_pass", "review_fail", "register_well", "reply"],
+        "PatrolStateEnum": "supervision.choices.PatrolState",
     },
 }
 

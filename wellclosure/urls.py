@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/v1/", include("wellclosure.api_urls")),
     path("accounts/", include("accounts.urls")),
     path("tasks/", include("tasks.urls")),
+    path("", include("supervision.urls")),
     path("", include("wells.urls")),
 ]

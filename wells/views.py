@@ -524,7 +524,8 @@ def well_label(request, code):
     """A printable label (一井一码): the well's code and owner, and a QR code
     of its page's address."""
     well = _scoped_well(request, code)
-    url = request.build_absolute_uri(reverse("wells:well", args=[well.code]))
+    # The public page of the well (supervision's): what anyone who scans it may see and report.
+    url = request.build_absolute_uri(reverse("supervision:public-well", args=[well.code]))
     qr_svg = segno.make(url, error="m").svg_inline(omitsize=True, title=well.code)
     return render(request, "wells/label.html", {"well": well, "url": url, "qr_svg": qr_svg})
 

@@ -454,8 +454,9 @@ def test_my_tasks_page_takes_the_task_filters(people, client):
 def test_the_work_overview_shows_each_units_overdue_tasks(people, client, django_assert_max_num_queries):
     client.force_login(people["staff"])
     # session, user, groups, unread count, per-unit counts, phases; for the
-    # due list: the campaigns' periods, the wells' campaigns, the due wells
-    with django_assert_max_num_queries(9):
+    # due list: the campaigns' periods, the wells' campaigns, the due wells;
+    # the patrol duties and their patrols (supervision)
+    with django_assert_max_num_queries(11):
         response = client.get("/tasks/overview/", HTTP_ACCEPT_LANGUAGE="en")
     page = response.content.decode()
     grid = Unit.objects.get(name="国网昌吉供电公司客户服务中心")

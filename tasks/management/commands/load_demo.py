@@ -2,6 +2,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from supervision.demo import add_demo_supervision
 from tasks.services import generate_tasks
 from wells.models import Campaign, Well
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             call_command("loaddata", *DEMO_FIXTURES, verbosity=0)
             campaign = Campaign.objects.get(notice_no=DEMO_NOTICE)
             created = generate_tasks(Well.objects.filter(campaign=campaign, tasks__isnull=True))
+            add_demo_supervision(campaign)
         self.stdout.write(
             self.style.SUCCESS(f"Loaded the Changji 2022 demo campaign and the demo users ({created} new tasks).")
         )

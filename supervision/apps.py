@@ -9,3 +9,14 @@ class SupervisionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "supervision"
     verbose_name = _("Supervision after closure")
+
+    def ready(self):
+        # Overdue tickets in the daily digest; patrols and the public's
+        # reports in the work report.
+        from supervision.figures import report_figures
+        from supervision.reminders import digest_items
+        from tasks.reminders import digest_source
+        from tasks.reports import figure_source
+
+        digest_source(digest_items)
+        figure_source(report_figures)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from supervision.choices import PatrolState, TicketAction, TicketSource
 from supervision.models import Patrol, PatrolWell, Ticket, TicketEvent
 from wells.choices import InspectionResult
-from wells.models import Inspection
+from wells.models import Inspection, Well
 
 
 def _end_of(day):
@@ -63,3 +63,17 @@ def work_report_counts(campaign, as_of):
         **inspections,
         **tickets,
     }
+
+
+REPORT_FIGURES = ("patrols", "patrols_counting", "patrol_km", "public_reports", "public_reports_closed")
+
+
+def report_figures(wells, campaign, as_of):
+    """What the work report takes from supervision (registered with
+    ``tasks.reports.figure_source``): the patrols and the public's reports,
+    campaign-wide — so only for a reader who sees every well of the
+    campaign (``wells``); a township's own report keeps to its inspections."""
+    if wells.count() != Well.objects.filter(campaign=campaign, archived_at__isnull=True).count():
+        return {}
+    counts = work_report_counts(campaign, as_of)
+    return {name: counts[name] for name in REPORT_FIGURES}

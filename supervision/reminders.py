@@ -101,4 +101,16 @@ def overdue_tickets(as_of):
     return dict(reminders)
 
 
-__all__ = ["TicketReminder", "overdue_tickets"]
+def digest_items(today):
+    """Today's ticket items for the daily digest (registered with
+    ``tasks.reminders.digest_source``): ``(person, "ticket:<id>", kind,
+    message)``, each ticket once per person."""
+    items = {}
+    for person, reminders in overdue_tickets(today).items():
+        for reminder in reminders:
+            # The assigned unit's own item first; an escalation adds nothing to it.
+            items.setdefault((person, reminder.ticket_id), reminder)
+    return [(person, f"ticket:{ticket}", r.kind, r.message) for (person, ticket), r in items.items()]
+
+
+__all__ = ["TicketReminder", "digest_items", "overdue_tickets"]

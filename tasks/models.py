@@ -194,6 +194,9 @@ class Notification(models.Model):
     task = models.ForeignKey(
         Task, verbose_name=_("task"), on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
+    # What an item without a task is about, as the app that told it names it
+    # (supervision: "ticket:12"), for the same once-a-day rule.
+    subject = models.CharField(_("subject"), max_length=40, blank=True, default="")
     kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
     message = models.TextField(_("message"))
     sent_on = models.DateField(_("sent on"))
@@ -205,7 +208,12 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "task", "sent_on"], name="notification_once_a_day_per_task")
+            models.UniqueConstraint(fields=["recipient", "task", "sent_on"], name="notification_once_a_day_per_task"),
+            models.UniqueConstraint(
+                fields=["recipient", "subject", "sent_on"],
+                condition=~models.Q(subject=""),
+                name="notification_once_a_day_per_subject",
+            ),
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_unread"),

@@ -58,6 +58,17 @@ def _unit_message(code, step, due_on, today):
     }
 
 
+# Functions (day) -> [(recipient id, subject, kind, message)] of the apps
+# built on this one (supervision's overdue tickets), which it may not import.
+DIGEST_SOURCES = []
+
+
+def digest_source(function):
+    """Register ``function`` to add items to each day's digest."""
+    DIGEST_SOURCES.append(function)
+    return function
+
+
 def digest_items(today):
     """Today's items, ``[(recipient id, task id, kind, message)]``, at most
     one per person and task."""
@@ -101,13 +112,20 @@ def send_reminders(today=None):
     Returns the number of new items. A second run on the same day finds them
     written and sends nothing."""
     today = today or timezone.localdate()
-    wanted = digest_items(today)
+    wanted = [(person, task, "", kind, message) for person, task, kind, message in digest_items(today)]
+    for source in DIGEST_SOURCES:
+        wanted += [(person, None, subject, kind, message) for person, subject, kind, message in source(today)]
     with transaction.atomic():
-        already = set(Notification.objects.filter(sent_on=today).values_list("recipient_id", "task_id"))
+        already = {
+            (person, task or subject)
+            for person, task, subject in Notification.objects.filter(sent_on=today).values_list(
+                "recipient_id", "task_id", "subject"
+            )
+        }
         fresh = [
-            Notification(recipient_id=person, task_id=task, kind=kind, message=message, sent_on=today)
-            for person, task, kind, message in wanted
-            if (person, task) not in already
+            Notification(recipient_id=person, task_id=task, subject=subject, kind=kind, message=message, sent_on=today)
+            for person, task, subject, kind, message in wanted
+            if (person, task or subject) not in already
         ]
         # ignore_conflicts: a run started at the same moment wrote the row first.
         Notification.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)

@@ -138,6 +138,14 @@ class WorkReportFigures(CompletionRate):
     overdue_count: int = 0
     # The LISTED_OVERDUE most overdue wells, the most overdue first.
     most_overdue: list = field(default_factory=list)
+    # From the apps that register with figure_source (supervision): patrols
+    # (巡查) finished and those that met the campaign's minimums, their
+    # length, and the public's reports (举报) received and closed.
+    patrols: int = 0
+    patrols_counting: int = 0
+    patrol_km: float = 0
+    public_reports: int = 0
+    public_reports_closed: int = 0
     # Domestic wells still open whose replacement supply is not connected.
     supply_pending: int = 0
     enforced: int = 0
@@ -145,6 +153,17 @@ class WorkReportFigures(CompletionRate):
     @property
     def publicity_total(self):
         return sum(self.publicity.values())
+
+
+# Functions (wells, campaign, as_of) -> {figure: value} of the apps built on
+# this one (supervision), which the tasks app may not import.
+FIGURE_SOURCES = []
+
+
+def figure_source(function):
+    """Register ``function`` to fill some of :class:`WorkReportFigures`."""
+    FIGURE_SOURCES.append(function)
+    return function
 
 
 def work_report_figures(wells, campaign, as_of, area=None):
@@ -250,6 +269,9 @@ def work_report_figures(wells, campaign, as_of, area=None):
     figures.publicity.update({row["kind"]: row["total"] for row in publicity})
 
     figures.groundwater_rise_m, figures.groundwater_wells = groundwater_rise(as_of)
+    for source in FIGURE_SOURCES:
+        for name, value in source(wells, campaign, as_of).items():
+            setattr(figures, name, value)
     return figures
 
 
@@ -473,14 +495,29 @@ def _progress_sentence(f, day):
 
 
 def _supervision_sentence(f):
-    if not f.inspections:
-        return "截至报告日期，工作台账中尚无巡查检查记录，关停后的巡查和“回头看”工作有待开展。"
+    reports = _public_reports_sentence(f)
+    if not f.inspections and not f.patrols:
+        return "截至报告日期，工作台账中尚无巡查检查记录，关停后的巡查和“回头看”工作有待开展。" + reports
     if f.reuse_found:
         reuse = f"发现已关停取水井重新启用{f.reuse_wells}眼（{f.reuse_found}次），已责令停止取水并重新纳入关停程序。"
-    else:
+    elif f.inspections:
         reuse = "未发现已关停取水井重新启用的情况。"
+    else:
+        reuse = "尚未对已关停取水井开展现场检查。"
+    patrols = ""
+    if f.patrols:
+        counting = f"，其中达到巡查要求的{f.patrols_counting}次" if f.patrols_counting != f.patrols else ""
+        patrols = f"开展巡查{f.patrols}次、累计巡查里程{f.patrol_km:g}公里{counting}；"
     revisits = f"，其中对已关停取水井的“回头看”{f.revisits}次" if f.revisits else ""
-    return f"加强对取水井的巡查检查，防止已关停取水井死灰复燃。共开展巡查检查{f.inspections}次{revisits}，{reuse}"
+    checks = f"共开展巡查检查{f.inspections}次{revisits}，" if f.inspections else ""
+    return f"加强对取水井的巡查检查，防止已关停取水井死灰复燃。{patrols}{checks}{reuse}{reports}"
+
+
+def _public_reports_sentence(f):
+    if not f.public_reports:
+        return ""
+    closed = f"，已办结{f.public_reports_closed}件" if f.public_reports_closed else "，正在核查处理"
+    return f"公开举报渠道共受理群众举报{f.public_reports}件{closed}。"
 
 
 def _results(f):

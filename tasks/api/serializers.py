@@ -48,7 +48,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "message", "task", "well", "sent_on", "created_at", "read_at"]
+        fields = ["id", "kind", "message", "task", "subject", "well", "sent_on", "created_at", "read_at"]
         read_only_fields = fields
 
 

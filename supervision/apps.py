@@ -12,11 +12,14 @@ class SupervisionConfig(AppConfig):
 
     def ready(self):
         # Overdue tickets in the daily digest; patrols and the public's
-        # reports in the work report.
+        # reports in the work report; a ticket for what an inspection found.
         from supervision.figures import report_figures
         from supervision.reminders import digest_items
+        from supervision.workflow import ticket_from_inspection
         from tasks.reminders import digest_source
         from tasks.reports import figure_source
+        from wells.changes import connect
 
         digest_source(digest_items)
         figure_source(report_figures)
+        connect(on_inspection=ticket_from_inspection)

@@ -247,7 +247,9 @@ def record_finding(patrol, well_code, *, actor, result, note="", deadline=None, 
             "lng": well.lng,
             "note": str(note or "")[:2000],
         }
-        inspection = record_inspection(well, actor=actor, values=values, version=version, deadline=deadline)
+        inspection = record_inspection(
+            well, actor=actor, values=values, version=version, deadline=deadline, origin="patrol"
+        )
         passed.result = result
         passed.inspection = inspection
         passed.save(update_fields=["result", "inspection"])

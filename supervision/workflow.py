@@ -24,11 +24,11 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import BUREAU_ROLES
 from accounts.models import Unit
-from supervision.choices import TICKET_ACTION_ROLES, TICKET_TRANSITIONS, TicketAction
+from supervision.choices import TICKET_ACTION_ROLES, TICKET_TRANSITIONS, TicketAction, TicketSource
 from supervision.models import SupervisionFile, Ticket, TicketEvent
 from wellclosure.validators import check_date, check_text
 from wells.changes import WorkflowError, actor_name, create_well
-from wells.choices import Category, OwnerKind, Use
+from wells.choices import Category, InspectionResult, OwnerKind, Use
 from wells.models import Campaign, Township, Well
 
 TEXT_MAX_LENGTH = 2000
@@ -146,6 +146,29 @@ def open_ticket(*, source, actor=None, description, well=None, lat=None, lng=Non
             data={"source": source},
         )
     return ticket
+
+
+def ticket_from_inspection(inspection, origin):
+    """The ``on_inspection`` hook of wells.changes: an inspection (回头看) that
+    finds a well in use or damaged opens a ticket of source ``inspection``,
+    so that the finding is followed until it is struck off. A patrol's
+    finding opens its own ticket, of source ``patrol`` (supervision.patrols)."""
+    if origin == "patrol" or inspection.result not in (InspectionResult.IN_USE, InspectionResult.DAMAGED):
+        return None
+    description = _("Inspection of %(date)s: %(well)s found “%(result)s”.") % {
+        "date": inspection.inspected_on.isoformat(),
+        "well": inspection.well.code,
+        "result": inspection.get_result_display(),
+    }
+    if inspection.note:
+        description = f"{description} {inspection.note}"
+    return open_ticket(
+        source=TicketSource.INSPECTION,
+        actor=inspection.inspector,
+        description=description[:2000],
+        well=inspection.well,
+        inspection=inspection,
+    )
 
 
 # Guards -----------------------------------------------------------------------

@@ -90,6 +90,9 @@ _HOOKS = {
     # on_archive(well) and on_restore(well).
     "on_archive": [],
     "on_restore": [],
+    # on_inspection(inspection, origin): after an inspection was recorded;
+    # origin names the work it belongs to ("patrol"), or is None.
+    "on_inspection": [],
 }
 
 
@@ -383,11 +386,12 @@ def insert_wells(wells, *, actor, kind, note=""):
     run_hooks("on_create", wells)
 
 
-def record_inspection(well, *, actor, values, version=None, photos=(), deadline=None):
+def record_inspection(well, *, actor, values, version=None, photos=(), deadline=None, origin=None):
     """Record an inspection of ``well`` (``values``: inspected_on, result,
     lat, lng, note) with its stored ``photos``. One that finds an accepted
     well in use reactivates it, which needs the new ``deadline`` of its next
-    round of closure work. Returns the inspection."""
+    round of closure work. ``origin`` names the work the inspection is part
+    of ("patrol"), for the ``on_inspection`` hooks. Returns the inspection."""
     if getattr(actor, "role", None) not in BUREAU_ROLES | {Role.TOWNSHIP_OFFICER}:
         raise WorkflowError(_("Your role may not record inspections."), code=WorkflowError.FORBIDDEN)
     from wells.workflow import perform  # the lifecycle's door is built on these
@@ -424,6 +428,7 @@ def record_inspection(well, *, actor, values, version=None, photos=(), deadline=
                 data={"reason": reason[:500], "inspection": inspection.pk, "deadline": deadline},
                 version=locked.version,
             )
+        run_hooks("on_inspection", inspection, origin)
     return inspection
 
 

@@ -95,3 +95,29 @@ def test_a_report_over_part_of_the_campaign_keeps_to_its_own_figures(
     figures = work_report_figures(Well.objects.filter(pk=well.pk), campaign, DUE)
 
     assert (figures.patrols, figures.public_reports) == (0, 0)
+
+
+@pytest.mark.parametrize(("result", "tickets"), [("damaged", 1), ("intact", 0)])
+def test_an_inspection_that_finds_a_problem_opens_a_ticket(officer, zhongshan, campaign, result, tickets):
+    from supervision.models import Ticket
+    from tests.factories import WellFactory
+    from wells import changes
+    from wells.choices import Status
+
+    well = WellFactory(township=zhongshan, campaign=campaign, status=Status.ACCEPTED)
+    values = {
+        "inspected_on": datetime.date(2023, 6, 14),
+        "result": result,
+        "lat": None,
+        "lng": None,
+        "note": "井盖破损",
+    }
+
+    inspection = changes.record_inspection(well, actor=officer, values=values)
+
+    opened = Ticket.objects.filter(inspection=inspection)
+    assert opened.count() == tickets
+    if tickets:
+        (ticket,) = opened
+        assert (ticket.source, ticket.well_id, ticket.state) == ("inspection", well.pk, "reported")
+        assert well.code in ticket.description and "井盖破损" in ticket.description

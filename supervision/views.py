@@ -6,7 +6,6 @@ outside them) and changes things only through the engines."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404
@@ -31,6 +30,7 @@ from supervision.filtersets import TicketFilterSet
 from supervision.forms import ACTION_FORMS, FindingForm, NewTicketForm, PhotoUploadForm, PublicReportForm
 from supervision.models import Patrol, PatrolWell, SupervisionFile, Ticket, TicketEvent
 from supervision.workflow import TicketError, available_actions, open_ticket, perform
+from wellclosure.paging import BoundedPaginator
 from wells.changes import WorkflowError
 from wells.models import Well
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response
@@ -53,7 +53,7 @@ def patrol_list(request):
     """The patrols the user sees, newest first, with the duties' compliance
     and, for an officer, the button that starts a patrol."""
     visible = Patrol.objects.visible_to(request.user).select_related("unit")
-    page = Paginator(visible, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(visible, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "patrols": page.object_list,
@@ -181,7 +181,7 @@ def ticket_list(request):
     filterset = TicketFilterSet(request.GET, queryset=tickets)
     if filterset.is_valid():
         tickets = filterset.qs
-    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     for ticket in page.object_list:
         ticket.overdue = ticket.is_overdue(today)

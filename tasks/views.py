@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from tasks.forms import SupplyForm
 from tasks.models import Notification, Task
 from tasks.plan import describe
 from tasks.services import inspections_due, task_overview
+from wellclosure.paging import BoundedPaginator
 from wells.filtersets import WellFilterSet
 from wells.forms import search_form, submit_or_refuse
 from wells.models import Phase, Well
@@ -51,7 +51,7 @@ def my_tasks(request):
     if request.GET.get("q") or request.GET.get("status"):
         found = WellFilterSet(search.data, queryset=Well.objects.visible_to(user), request=request)
         tasks = tasks.filter(well__in=found.qs.values("pk")) if found.is_valid() else tasks.none()
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     describe(page.object_list, user)
     for task in page.object_list:
@@ -125,5 +125,5 @@ def notifications(request):
     if request.method == "POST":
         mine.filter(read_at__isnull=True).update(read_at=timezone.now())
         return redirect("tasks:notifications")
-    page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "tasks/notifications.html", {"page": page, "notifications": page.object_list})

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.choices import BUREAU_ROLES, Role
 from accounts.models import Unit
+from wellclosure.paging import BoundedPaginator
 from wells import bulk as bulk_actions
 from wells import tally
 from wells.api.files import XLSX_CONTENT_TYPE, default_campaign, file_response
@@ -47,7 +47,7 @@ from wells.excel.inventory import PREVIEW_ROWS_SHOWN
 from wells.filtersets import WellFilterSet, ledger_wells
 from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm, search_form, submit_or_refuse
 from wells.history import shown, well_history
-from wells.models import Attachment, Campaign, Township, Well
+from wells.models import Attachment, Campaign, Township, Well, WellTally
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment, thumbnail_response
 from wells.workflow import WorkflowError
 from wells.workplan import actions_now, work_plan
@@ -159,7 +159,7 @@ def my_wells(request):
     wells = wells.annotate(
         settled=Case(When(status__in=SETTLED_STATUSES, then=Value(1)), default=Value(0), output_field=IntegerField())
     ).order_by("settled", F("deadline").asc(nulls_last=True), "code")
-    page = Paginator(wells, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(wells, PAGE_SIZE).get_page(request.GET.get("page"))
     _with_countdown(page.object_list, today)
     context = {
         "page": page,
@@ -210,6 +210,18 @@ def _in_api_order(wells):
     return wells.order_by(F(name).asc(nulls_last=True), "pk")
 
 
+def _tallied_total(filterset, user):
+    """The filtered ledger's exact size from the well tally, when the tally
+    can answer for these filters and this user; else None (the pages count
+    up to their cap)."""
+    if not filterset.is_valid():
+        return 0
+    source = tally.figures(filterset, user)
+    if source.model is not WellTally:
+        return None
+    return source.order_by().aggregate(total=source.well_count())["total"]
+
+
 @require_GET
 @login_required
 def ledger(request):
@@ -218,7 +230,9 @@ def ledger(request):
     of the same filters."""
     filterset = _ledger_filterset(request)
     wells = _in_api_order(filterset.qs) if filterset.is_valid() else Well.objects.none()
-    page = Paginator(wells, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(wells, PAGE_SIZE, total=_tallied_total(filterset, request.user)).get_page(
+        request.GET.get("page")
+    )
     _with_countdown(page.object_list, timezone.localdate())
     able = bulk_actions.able_wells(page.object_list, request.user)
     for well in page.object_list:

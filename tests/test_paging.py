@@ -1,0 +1,78 @@
+"""Pages of lists that may hold a million rows (wellclosure.paging): they
+count at most past the cap, reach the first rows only, and say so; the
+ledger takes its exact total from the well tally when it can, and never
+counts the wells then."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import WellFactory
+from wellclosure import paging
+from wellclosure.paging import BoundedPaginator
+from wells.models import Well
+
+pytestmark = pytest.mark.usefixtures("clock")
+
+
+@pytest.fixture
+def client(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def cap_of_five(monkeypatch):
+    monkeypatch.setattr(BoundedPaginator, "cap", 5)
+
+
+def test_a_long_list_is_counted_past_the_cap_and_paged_to_it(zhongshan, campaign, cap_of_five):
+    WellFactory.create_batch(12, township=zhongshan, campaign=campaign)
+
+    paginator = BoundedPaginator(Well.objects.order_by("code"), 2)
+
+    assert (paginator.count, paginator.exact, paginator.truncated, paginator.num_pages) == (6, False, True, 3)
+    assert paginator.get_page(99).number == 3  # no OFFSET past the cap
+    assert len(paginator.get_page(3).object_list) == 2
+
+
+def test_a_known_total_is_exact_and_still_paged_to_the_cap(zhongshan, campaign, cap_of_five):
+    WellFactory.create_batch(12, township=zhongshan, campaign=campaign)
+
+    paginator = BoundedPaginator(Well.objects.order_by("code"), 2, total=12)
+
+    assert (paginator.count, paginator.exact, paginator.truncated, paginator.num_pages) == (12, True, True, 3)
+
+
+def test_a_short_list_is_counted_exactly(zhongshan, campaign):
+    WellFactory.create_batch(3, township=zhongshan, campaign=campaign)
+
+    paginator = BoundedPaginator(Well.objects.order_by("code"), 2)
+
+    assert (paginator.count, paginator.exact, paginator.truncated, paginator.num_pages) == (3, True, False, 2)
+    assert paging.CAP == 10_000
+
+
+def test_the_ledger_counts_from_the_tally_not_the_wells(client, staff, zhongshan, campaign):
+    WellFactory.create_batch(7, township=zhongshan, campaign=campaign)
+    client.force_login(staff)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("wells:ledger"), {"campaign": campaign.pk}).content.decode()
+
+    assert 'data-testid="ledger-count">7<' in page
+    counted_wells = [
+        q["sql"] for q in queries if "COUNT(" in q["sql"] and '"wells_well"' in q["sql"].split("FROM", 1)[1][:40]
+    ]
+    assert counted_wells == []
+
+
+def test_a_search_past_the_cap_says_more_than_and_where_the_pages_stop(client, staff, zhongshan, campaign, cap_of_five):
+    WellFactory.create_batch(8, township=zhongshan, campaign=campaign, village="东村")
+    client.force_login(staff)
+
+    page = client.get(reverse("wells:ledger"), {"q": "东村"}).content.decode()
+
+    assert 'More than <strong data-testid="ledger-count">5</strong> wells' in page
+    assert 'data-testid="pages-truncated"' in page

@@ -62,7 +62,7 @@ def test_staff_filter_the_ledger_and_the_rows_match_the_api(open_page, campaign_
     assert page.evaluate(FETCH_TYPE, export).startswith(XLSX)
 
 
-def test_staff_serve_one_notice_on_the_wells_ticked_in_the_ledger(open_page, campaign_under_way):
+def test_staff_serve_each_ticked_well_its_own_numbered_notice(open_page, campaign_under_way):
     page = open_page(**DESKTOP)
     log_in(page, "staff")
     page.goto(f"/wells/?township=zhongshanlu&status={Status.INVENTORIED}")
@@ -74,7 +74,8 @@ def test_staff_serve_one_notice_on_the_wells_ticked_in_the_ledger(open_page, cam
 
     expect(page.get_by_test_id("selected-wells").locator("li")).to_have_count(2)
     form = page.get_by_test_id("bulk-form")
-    form.locator("[name=notice_no]").fill("昌水关停〔2023〕88号")
+    # No number to type: each notice takes the campaign's next one.
+    expect(form.locator("[name=notice_no]")).to_have_count(0)
     form.locator("[name=served_on]").fill("2023-11-01")
     form.locator("[name=comply_by]").fill("2023-11-20")
     page.get_by_test_id("submit-bulk").click()
@@ -85,4 +86,7 @@ def test_staff_serve_one_notice_on_the_wells_ticked_in_the_ledger(open_page, cam
     notices = page.locator(".messages a").get_attribute("href")
     assert page.evaluate(FETCH_TYPE, notices).startswith(DOCX)
     assert set(Well.objects.filter(code__in=chosen).values_list("status", flat=True)) == {Status.NOTIFIED}
-    assert WellEvent.objects.filter(well__code__in=chosen, action=Action.NOTIFY, actor_name="李科员").count() == 2
+    served = WellEvent.objects.filter(well__code__in=chosen, action=Action.NOTIFY, actor_name="李科员")
+    numbers = [event.data["notice_no"] for event in served]
+    assert len(numbers) == 2 and len(set(numbers)) == 2
+    assert all(number.startswith("昌水关〔2023〕第") for number in numbers)

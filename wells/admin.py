@@ -26,6 +26,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import BUREAU_ROLES, Role
+from wells import bulk as bulk_actions
 from wells.changes import (
     FACT_FIELDS,
     OFFICER_FIELDS,
@@ -556,16 +557,24 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Serve closure notice to the selected wells"), permissions=["notify"])
     def serve_closure_notice(self, request, queryset):
-        """Ask for the notice once, then serve it on every selected well in
-        one transaction: if any well is refused, none is changed."""
+        """Ask for the notice's dates once, then serve it on each selected
+        well that can take it — each through its door, with its own number
+        from the campaign's sequence — and name the others with the reason
+        (wells.bulk, as the ledger's bulk notice)."""
         wells = list(queryset.select_related("township", "responsible_unit"))
-        form = ActionForm(request.POST if "apply" in request.POST else None, action=Action.NOTIFY)
+        form = bulk_actions.bulk_form(bulk_actions.NOTIFY, request.POST if "apply" in request.POST else None)
         refused = []
         if form.is_bound and form.is_valid():
-            refused = form.perform_on(wells, request.user)
-            if not refused:
-                self.message_user(request, ActionForm.notice_served_message(len(wells)), messages.SUCCESS)
-                return None
+            result = bulk_actions.apply(bulk_actions.NOTIFY, form, wells, request.user)
+            if result.done:
+                self.message_user(request, ActionForm.notice_served_message(len(result.done)), messages.SUCCESS)
+            for well, reason in result.skipped:
+                self.message_user(
+                    request,
+                    gettext("%(well)s was left as it is: %(reason)s") % {"well": well.code, "reason": reason},
+                    messages.WARNING,
+                )
+            return None
         adminform = helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}, model_admin=self)
         context = {
             **self.admin_site.each_context(request),

@@ -25,6 +25,7 @@ COMMON = [
     "/tasks/mine/?waiting=1",
     "/tasks/notifications/",
     "/accounts/password/",
+    "/tickets/",
 ]
 PAGES = {
     "admin": [
@@ -38,6 +39,8 @@ PAGES = {
         "/admin/",
         "/admin/accounts/user/add/",
         "/admin/wells/well/",
+        "/admin/wells/wellevent/",
+        "/admin/wells/inspection/add/",
     ],
     "staff": [
         *COMMON,
@@ -46,6 +49,9 @@ PAGES = {
         f"/well/{STAFF_WELL}/action/accept/",
         f"/well/{STAFF_WELL}/upload/",
         f"/well/{STAFF_WELL}/label/",
+        "/tickets/new/",
+        "/report/",
+        f"/report/well/{STAFF_WELL}/",
     ],
     "zhongshan": [
         *COMMON,
@@ -54,6 +60,7 @@ PAGES = {
         f"/well/{OFFICER_WELL}/facts/",
         f"/well/{OFFICER_WELL}/inspection/",
         "/well/CJ-ZSL-05/action/notify/",
+        "/patrols/",
     ],
     "water": [*COMMON, f"/well/{OFFICER_WELL}/", "supply"],
     "grid": [*COMMON, f"/well/{OFFICER_WELL}/"],

@@ -87,7 +87,7 @@ def test_a_well_with_few_events_links_to_them(client, staff, well):
 def test_a_long_list_is_counted_up_to_the_cap_and_says_so(client, staff, well, monkeypatch):
     from wells.admin import CappedPaginator
 
-    monkeypatch.setattr(CappedPaginator, "CAP", 30)
+    monkeypatch.setattr(CappedPaginator, "cap", 30)
     WellEvent.objects.bulk_create(
         WellEvent(well=well, action=Action.NOTIFY, from_status=Status.INVENTORIED, to_status=Status.NOTIFIED)
         for _ in range(45)

@@ -98,9 +98,9 @@ def insert(model, objects):
         for obj, pk in zip(missing, cursor.fetchone()[3], strict=True):
             obj.pk = pk
         columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        plain = [field.get_internal_type() in PLAIN and type(field).pre_save is Field.pre_save for field in fields]
         # Django's cursor turns psycopg's errors into its own (a duplicate
         # key into IntegrityError) in execute(), which COPY bypasses.
-        plain = [field.get_internal_type() in PLAIN and type(field).pre_save is Field.pre_save for field in fields]
         with connection.wrap_database_errors, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for obj in objects:
                 row = []

@@ -21,30 +21,34 @@ CAP = 10_000
 class BoundedPaginator(Paginator):
     cap = CAP
 
-    def __init__(self, object_list, per_page, *, total=None, **kwargs):
-        super().__init__(object_list, per_page, **kwargs)
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, total=None):
+        super().__init__(object_list, per_page, orphans, allow_empty_first_page)
         self.total = total
 
     @cached_property
-    def count(self):
+    def counted(self):
         """The exact total when it was given; else the rows, counted up to
         one past the cap."""
         if self.total is not None:
             return self.total
         return self.object_list.order_by()[: self.cap + 1].count()
 
+    @cached_property
+    def count(self):
+        return self.counted
+
     @property
     def exact(self):
-        return self.total is not None or self.count <= self.cap
+        return self.total is not None or self.counted <= self.cap
 
     @property
     def truncated(self):
         """Rows lie past the pages that can be reached."""
-        return self.count > self.cap
+        return self.counted > self.cap
 
     @cached_property
     def num_pages(self):
-        reachable = min(self.count, self.cap)
+        reachable = min(self.counted, self.cap)
         if reachable == 0 and not self.allow_empty_first_page:
             return 0
         return max(1, math.ceil(reachable / self.per_page))

@@ -18,9 +18,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
-from supervision.choices import PASSING_DISTANCE_M, PATROLLED_STATUSES, Frequency, PatrolState, TicketSource
+from supervision.choices import PASSING_DISTANCE_M, PATROLLED_STATUSES, Frequency, PatrolState
 from supervision.models import Patrol, PatrolDuty, PatrolPoint, PatrolRule, PatrolWell
-from supervision.workflow import TicketError, open_ticket
+from supervision.workflow import TicketError
 from wells.changes import actor_name, record_inspection
 from wells.choices import InspectionResult
 from wells.models import CHINA_LAT, CHINA_LNG, Campaign, Well
@@ -247,29 +247,14 @@ def record_finding(patrol, well_code, *, actor, result, note="", deadline=None, 
             "lng": well.lng,
             "note": str(note or "")[:2000],
         }
+        # A finding of reuse or damage opens its patrol ticket through the
+        # inspection's hook (supervision.workflow.ticket_from_inspection).
         inspection = record_inspection(
-            well, actor=actor, values=values, version=version, deadline=deadline, origin="patrol"
+            well, actor=actor, values=values, version=version, deadline=deadline, origin=locked
         )
         passed.result = result
         passed.inspection = inspection
         passed.save(update_fields=["result", "inspection"])
-        if result in (InspectionResult.IN_USE, InspectionResult.DAMAGED):
-            label = InspectionResult(result).label
-            description = _("Patrol of %(date)s: %(well)s found “%(result)s”.") % {
-                "date": values["inspected_on"].isoformat(),
-                "well": well.code,
-                "result": label,
-            }
-            if values["note"]:
-                description = f"{description} {values['note']}"
-            open_ticket(
-                source=TicketSource.PATROL,
-                actor=actor,
-                description=description[:2000],
-                well=well,
-                patrol=locked,
-                inspection=inspection,
-            )
     return passed
 
 

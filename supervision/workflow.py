@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import BUREAU_ROLES
 from accounts.models import Unit
 from supervision.choices import TICKET_ACTION_ROLES, TICKET_TRANSITIONS, TicketAction, TicketSource
-from supervision.models import SupervisionFile, Ticket, TicketEvent
+from supervision.models import Patrol, SupervisionFile, Ticket, TicketEvent
 from wellclosure.validators import check_date, check_text
 from wells.changes import WorkflowError, actor_name, create_well
 from wells.choices import Category, InspectionResult, OwnerKind, Use
@@ -149,13 +149,20 @@ def open_ticket(*, source, actor=None, description, well=None, lat=None, lng=Non
 
 
 def ticket_from_inspection(inspection, origin):
-    """The ``on_inspection`` hook of wells.changes: an inspection (回头看) that
-    finds a well in use or damaged opens a ticket of source ``inspection``,
-    so that the finding is followed until it is struck off. A patrol's
-    finding opens its own ticket, of source ``patrol`` (supervision.patrols)."""
-    if origin == "patrol" or inspection.result not in (InspectionResult.IN_USE, InspectionResult.DAMAGED):
+    """The ``on_inspection`` hook of wells.changes: an inspection that finds
+    a well in use or damaged opens a ticket, so that the finding is followed
+    until it is struck off — of source ``patrol``, linked to it, when the
+    inspection is a patrol's finding (``origin``), else of source
+    ``inspection`` (a 回头看)."""
+    if inspection.result not in (InspectionResult.IN_USE, InspectionResult.DAMAGED):
         return None
-    description = _("Inspection of %(date)s: %(well)s found “%(result)s”.") % {
+    patrol = origin if isinstance(origin, Patrol) else None
+    found = (
+        _("Patrol of %(date)s: %(well)s found “%(result)s”.")
+        if patrol
+        else _("Inspection of %(date)s: %(well)s found “%(result)s”.")
+    )
+    description = found % {
         "date": inspection.inspected_on.isoformat(),
         "well": inspection.well.code,
         "result": inspection.get_result_display(),
@@ -163,10 +170,11 @@ def ticket_from_inspection(inspection, origin):
     if inspection.note:
         description = f"{description} {inspection.note}"
     return open_ticket(
-        source=TicketSource.INSPECTION,
+        source=TicketSource.PATROL if patrol else TicketSource.INSPECTION,
         actor=inspection.inspector,
         description=description[:2000],
         well=inspection.well,
+        patrol=patrol,
         inspection=inspection,
     )
 

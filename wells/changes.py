@@ -91,7 +91,7 @@ _HOOKS = {
     "on_archive": [],
     "on_restore": [],
     # on_inspection(inspection, origin): after an inspection was recorded;
-    # origin names the work it belongs to ("patrol"), or is None.
+    # origin is the work it belongs to (a supervision patrol), or None.
     "on_inspection": [],
 }
 
@@ -390,8 +390,9 @@ def record_inspection(well, *, actor, values, version=None, photos=(), deadline=
     """Record an inspection of ``well`` (``values``: inspected_on, result,
     lat, lng, note) with its stored ``photos``. One that finds an accepted
     well in use reactivates it, which needs the new ``deadline`` of its next
-    round of closure work. ``origin`` names the work the inspection is part
-    of ("patrol"), for the ``on_inspection`` hooks. Returns the inspection."""
+    round of closure work. ``origin`` is the work the inspection is part of
+    (a supervision patrol), for the ``on_inspection`` hooks. Returns the
+    inspection."""
     if getattr(actor, "role", None) not in BUREAU_ROLES | {Role.TOWNSHIP_OFFICER}:
         raise WorkflowError(_("Your role may not record inspections."), code=WorkflowError.FORBIDDEN)
     from wells.workflow import perform  # the lifecycle's door is built on these

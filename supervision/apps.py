@@ -16,8 +16,7 @@ class SupervisionConfig(AppConfig):
         from supervision.figures import report_figures
         from supervision.reminders import digest_items
         from supervision.workflow import ticket_from_inspection
-        from tasks.reminders import digest_source
-        from tasks.reports import figure_source
+        from tasks.sources import digest_source, figure_source
         from wells.changes import connect
 
         digest_source(digest_items)

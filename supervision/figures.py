@@ -70,7 +70,7 @@ REPORT_FIGURES = ("patrols", "patrols_counting", "patrol_km", "public_reports", 
 
 def report_figures(wells, campaign, as_of):
     """What the work report takes from supervision (registered with
-    ``tasks.reports.figure_source``): the patrols and the public's reports,
+    ``tasks.sources.figure_source``): the patrols and the public's reports,
     campaign-wide — so only for a reader who sees every well of the
     campaign (``wells``); a township's own report keeps to its inspections."""
     if wells.count() != Well.objects.filter(campaign=campaign, archived_at__isnull=True).count():

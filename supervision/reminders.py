@@ -103,7 +103,7 @@ def overdue_tickets(as_of):
 
 def digest_items(today):
     """Today's ticket items for the daily digest (registered with
-    ``tasks.reminders.digest_source``): ``(person, "ticket:<id>", kind,
+    ``tasks.sources.digest_source``): ``(person, "ticket:<id>", kind,
     message)``, each ticket once per person."""
     items = {}
     for person, reminders in overdue_tickets(today).items():

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import BUREAU_ROLES
 from tasks.choices import NotificationKind, Step
 from tasks.models import CampaignSettings, Notification, Task
+from tasks.sources import DIGEST_SOURCES
 from wells.models import Campaign
 
 
@@ -56,17 +57,6 @@ def _unit_message(code, step, due_on, today):
         "due": due_on,
         "days": days,
     }
-
-
-# Functions (day) -> [(recipient id, subject, kind, message)] of the apps
-# built on this one (supervision's overdue tickets), which it may not import.
-DIGEST_SOURCES = []
-
-
-def digest_source(function):
-    """Register ``function`` to add items to each day's digest."""
-    DIGEST_SOURCES.append(function)
-    return function
 
 
 def digest_items(today):

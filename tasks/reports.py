@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from tasks.choices import PublicityKind
 from tasks.models import GroundwaterReading, PublicityRecord
+from tasks.sources import FIGURE_SOURCES
 from wells.choices import Category, InspectionResult, Status, Use
 from wells.document import (
     CHARACTER,
@@ -138,7 +139,7 @@ class WorkReportFigures(CompletionRate):
     overdue_count: int = 0
     # The LISTED_OVERDUE most overdue wells, the most overdue first.
     most_overdue: list = field(default_factory=list)
-    # From the apps that register with figure_source (supervision): patrols
+    # From the apps that register with tasks.sources (supervision): patrols
     # (巡查) finished and those that met the campaign's minimums, their
     # length, and the public's reports (举报) received and closed.
     patrols: int = 0
@@ -153,17 +154,6 @@ class WorkReportFigures(CompletionRate):
     @property
     def publicity_total(self):
         return sum(self.publicity.values())
-
-
-# Functions (wells, campaign, as_of) -> {figure: value} of the apps built on
-# this one (supervision), which the tasks app may not import.
-FIGURE_SOURCES = []
-
-
-def figure_source(function):
-    """Register ``function`` to fill some of :class:`WorkReportFigures`."""
-    FIGURE_SOURCES.append(function)
-    return function
 
 
 def work_report_figures(wells, campaign, as_of, area=None):

@@ -799,10 +799,14 @@ def _preview_rows(result, limit=None):
     return rows
 
 
-def _preview_context(result):
+def _preview_context(result, rows=None):
+    """The page's part of the preview: the first rows of ``rows`` (the
+    preview's rows as people read them, made here when not given)."""
+    if rows is None:
+        rows = _preview_rows(result, PREVIEW_ROWS_SHOWN)
     return {
         "result": result,
-        "preview_rows": _preview_rows(result, PREVIEW_ROWS_SHOWN),
+        "preview_rows": rows[:PREVIEW_ROWS_SHOWN],
         "rows_hidden": max(0, len(result.rows) - PREVIEW_ROWS_SHOWN),
     }
 
@@ -828,7 +832,8 @@ def well_import(request):
         else:
             _drop_staged(request)
             errors_file = error_workbook(book.sheets, result.errors) if result.errors else None
-            preview_file = preview_workbook(_preview_rows(result), warnings=result.warnings, errors=result.errors)
+            rows = _preview_rows(result)  # every row, for the workbook; the page shows the first
+            preview_file = preview_workbook(rows, warnings=result.warnings, errors=result.errors)
             try:
                 plan = staged_plan(result, campaign=campaign)
                 token = staging.stage(plan, user=request.user, errors_file=errors_file, preview_file=preview_file)
@@ -837,7 +842,7 @@ def well_import(request):
                 if errors_file is not None:
                     errors_file.close()
             request.session[STAGED_IMPORT] = {"token": token}
-            context.update(_preview_context(result), preview_file=True)
+            context.update(_preview_context(result, rows), preview_file=True)
     return render(request, "wells/import.html", context)
 
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -139,6 +140,10 @@ class Task(models.Model):
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="tasks")
     step = models.CharField(_("step"), max_length=20, choices=Step.choices)
     due_on = models.DateField(_("due on"), null=True, blank=True)
+    # A task opened after the work began (a new round after a reactivation, a
+    # step that applies again) falls due no earlier than the day it opened,
+    # whatever later moves its well's deadline (tasks.services.due_date).
+    due_not_before = models.DateField(_("not due before"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     completed_by = models.ForeignKey(
@@ -184,9 +189,12 @@ class Task(models.Model):
 
 
 class Notification(models.Model):
-    """One item of a person's daily digest: a message about one task. At
-    most one per task, person and day (tasks.reminders): the reminder job
-    may run twice, and a step is told once, whatever the reasons to tell it."""
+    """One item of a person's daily digest: a message about one task, or
+    about what its ``subject`` names (a unit's steps not listed one by one, a
+    late unit escalated to the bureau, a ticket). At most one per task,
+    person and day, and per subject, person and day (tasks.reminders): the
+    reminder job may run twice, and a thing is told once, whatever the
+    reasons to tell it."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
@@ -223,6 +231,16 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message[:50]
+
+    @property
+    def link(self):
+        """Where the item leads: its task's well, or, for a unit's steps not
+        listed one by one, the task list; else nowhere."""
+        if self.task_id:
+            return reverse("wells:well", args=[self.task.well.code])
+        if self.subject.startswith("tasks:"):
+            return reverse("tasks:mine")
+        return ""
 
 
 class PublicityRecord(models.Model):

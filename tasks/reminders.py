@@ -1,15 +1,23 @@
 """The daily digest: each person hears, once a day, of the steps they can
-take now that fall due soon or are overdue, and the bureau of other units'
-steps overdue for too long. Run by ``manage.py send_reminders`` from cron.
+take now that fall due soon or are overdue, and the bureau of the units
+whose steps are overdue for too long. Run by ``manage.py send_reminders``
+from cron.
 
 Only what can be done is announced (:meth:`TaskQuerySet.ready`): a power cut
 that waits for the replacement supply is not the grid company's to hear
-about. Each task appears at most once in a person's digest: a bureau person
-told of their own unit's overdue step is not told of it again as an
-escalation. The tasks are chosen by the database — one query for the
-units' reminders, one for the escalations — and only the items found are
-read, so the job's cost follows what there is to say, not the size of the
-ledger (a million wells)."""
+about. A digest stays something a person can read at any size of ledger: a
+unit's people see its :data:`DIGEST_LIMIT` most urgent steps one by one and
+the rest counted in one line pointing to their task list; the bureau's
+people hear of each late unit once — how many of its steps are past the
+escalation threshold and which is the oldest — not of each of its steps
+(at a million wells that was 533,000 lines a day for each bureau person).
+A bureau person is not told of their own unit's late steps again as an
+escalation. Each item is written once per person and day, so a second run
+sends nothing.
+
+The database chooses and counts: a fixed number of queries, each over the
+open tasks' indexes, and only the items told are read, so the job's time
+and memory follow the number of people and units, not of wells."""
 
 import datetime
 from collections import defaultdict
@@ -18,7 +26,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, F, Min, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +36,10 @@ from tasks.choices import NotificationKind, Step
 from tasks.models import CampaignSettings, Notification, Task
 from tasks.sources import DIGEST_SOURCES
 from wells.models import Campaign
+
+# How many of a unit's steps each of its people sees listed, most urgent
+# first; the rest are counted in one line.
+DIGEST_LIMIT = 50
 
 
 def _per_campaign(today, days_of, rhythm):
@@ -39,7 +52,11 @@ def _per_campaign(today, days_of, rhythm):
     return condition
 
 
-_FIELDS = ("pk", "unit_id", "unit__name", "due_on", "well__code", "step")
+def _first_of_each_unit(tasks, limit):
+    """The first ``limit`` of ``tasks`` of each unit, by due date."""
+    order = [F("due_on").asc(), F("pk").asc()]
+    ranked = tasks.annotate(rank=Window(RowNumber(), partition_by=[F("unit_id")], order_by=order))
+    return ranked.filter(rank__lte=limit)
 
 
 def _unit_message(code, step, due_on, today):
@@ -60,8 +77,9 @@ def _unit_message(code, step, due_on, today):
 
 
 def digest_items(today):
-    """Today's items, ``[(recipient id, task id, kind, message)]``, at most
-    one per person and task."""
+    """Today's items about tasks, ``[(recipient id, task id or None,
+    subject, kind, message)]``: at most one per person and task, and per
+    person and subject."""
     User = get_user_model()
     # Each campaign's rhythm; one without settings keeps the defaults.
     kept = {s.campaign_id: s for s in CampaignSettings.objects.all()}
@@ -77,24 +95,47 @@ def digest_items(today):
         User.objects.filter(is_active=True, groups__name__in=BUREAU_ROLES).distinct().values_list("pk", "unit_id")
     )
 
-    items = {}
-    for task_id, unit_id, _unit, due_on, code, step in reminded.values_list(*_FIELDS).iterator():
+    items = []
+    listed = _first_of_each_unit(reminded.filter(unit_id__in=list(people)), DIGEST_LIMIT)
+    for task_id, unit_id, due_on, code, step in listed.values_list("pk", "unit_id", "due_on", "well__code", "step"):
         kind, message = _unit_message(code, step, due_on, today)
-        for person in people.get(unit_id, ()):
-            items[person, task_id] = (kind, message)
-    for task_id, unit_id, unit_name, due_on, code, step in escalated.values_list(*_FIELDS).iterator():
-        message = _("%(unit)s has not finished “%(step)s” of %(well)s, due on %(due)s (%(days)s days late).") % {
+        items += [(person, task_id, "", kind, message) for person in people[unit_id]]
+    counted = (
+        reminded.filter(unit_id__in=list(people))
+        .values("unit_id")
+        .annotate(total=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+        .filter(total__gt=DIGEST_LIMIT)
+    )
+    for row in counted:
+        kind = NotificationKind.OVERDUE if row["overdue"] else NotificationKind.DUE_SOON
+        message = _(
+            "%(more)s more steps of your unit are not listed here (%(overdue)s of them overdue, the others due soon):"
+            " see My tasks."
+        ) % {"more": row["total"] - DIGEST_LIMIT, "overdue": row["overdue"]}
+        items += [(person, None, f"tasks:unit:{row['unit_id']}", kind, message) for person in people[row["unit_id"]]]
+
+    late_units = {
+        row["unit_id"]: row for row in escalated.values("unit_id").annotate(count=Count("pk"), oldest=Min("due_on"))
+    }
+    oldest = _first_of_each_unit(escalated, 1).values_list("unit_id", "pk", "unit__name", "well__code", "step")
+    for unit_id, task_id, unit_name, code, step in oldest:
+        due_on = late_units[unit_id]["oldest"]
+        message = _(
+            "%(unit)s has %(count)s steps overdue past the escalation threshold; the longest late: “%(step)s” of"
+            " %(well)s, due on %(due)s (%(days)s days late)."
+        ) % {
             "unit": unit_name,
+            "count": late_units[unit_id]["count"],
             "step": Step(step).label,
             "well": code,
             "due": due_on,
             "days": (today - due_on).days,
         }
         for person, person_unit in bureau:
-            # The bureau's own late step is already in its people's digest.
+            # The bureau's own late steps are already in its people's digest.
             if person_unit != unit_id:
-                items.setdefault((person, task_id), (NotificationKind.ESCALATED, message))
-    return [(person, task, kind, message) for (person, task), (kind, message) in items.items()]
+                items.append((person, task_id, f"escalation:{unit_id}", NotificationKind.ESCALATED, message))
+    return items
 
 
 def send_reminders(today=None):
@@ -102,20 +143,15 @@ def send_reminders(today=None):
     Returns the number of new items. A second run on the same day finds them
     written and sends nothing."""
     today = today or timezone.localdate()
-    wanted = [(person, task, "", kind, message) for person, task, kind, message in digest_items(today)]
+    wanted = digest_items(today)
     for source in DIGEST_SOURCES:
         wanted += [(person, None, subject, kind, message) for person, subject, kind, message in source(today)]
     with transaction.atomic():
-        already = {
-            (person, task or subject)
-            for person, task, subject in Notification.objects.filter(sent_on=today).values_list(
-                "recipient_id", "task_id", "subject"
-            )
-        }
+        already = set(Notification.objects.filter(sent_on=today).values_list("recipient_id", "task_id", "subject"))
         fresh = [
             Notification(recipient_id=person, task_id=task, subject=subject, kind=kind, message=message, sent_on=today)
             for person, task, subject, kind, message in wanted
-            if (person, task or subject) not in already
+            if (person, task, subject) not in already
         ]
         # ignore_conflicts: a run started at the same moment wrote the row first.
         Notification.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)

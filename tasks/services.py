@@ -8,7 +8,7 @@ every well's tasks in step after each action."""
 import datetime
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, DateField, Exists, F, Func, OuterRef, Q, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,10 +41,33 @@ def applicable_steps(well, duties):
     return steps
 
 
-def due_date(well, duty):
+def due_date(well, duty, not_before=None):
+    """When ``duty``'s step of ``well`` falls due: the well's deadline less
+    the duty's days; for a task opened after the work began, no earlier than
+    the day it opened (``not_before``, :attr:`Task.due_not_before`). None
+    without a deadline. :func:`reschedule_tasks` is the same rule in SQL."""
     if well.deadline is None:
         return None
-    return well.deadline - datetime.timedelta(days=duty.days_before_deadline)
+    due = well.deadline - datetime.timedelta(days=duty.days_before_deadline)
+    return max(due, not_before) if not_before else due
+
+
+class DaysBefore(Func):
+    """``date`` less a fixed number of days, a date on both databases
+    (Django's ``F(date) - timedelta`` is a timestamp on PostgreSQL and a
+    date-time string on SQLite)."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, days):
+        self.days = int(days)
+        super().__init__(expression)
+
+    def as_sql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template=f"(%(expressions)s - {self.days})", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template=f"date(%(expressions)s, '{-self.days:+d} days')", **extra)
 
 
 def reconcile(well):
@@ -104,10 +127,14 @@ def reconcile(well):
 def _open_task(well, duty):
     # A task opened now (a new round after a reactivation, a step that
     # applies again) cannot have fallen due before today.
-    due_on = due_date(well, duty)
-    if due_on is not None:
-        due_on = max(due_on, timezone.localdate())
-    Task.objects.create(well=well, unit=duty.unit or well.responsible_unit, step=duty.step, due_on=due_on)
+    today = timezone.localdate()
+    Task.objects.create(
+        well=well,
+        unit=duty.unit or well.responsible_unit,
+        step=duty.step,
+        due_on=due_date(well, duty, today),
+        due_not_before=today,
+    )
 
 
 def generate_tasks(wells):
@@ -130,25 +157,53 @@ def generate_tasks(wells):
     return len(new_tasks)
 
 
-def sync_tasks():
-    """Catch up on wells that reached the ledger without the workflow: give
-    wells added by import or the API their first round of tasks, and move
-    open tasks' due dates after a deadline changed. Run daily before the
-    reminders. Returns (tasks created, due dates moved)."""
-    created = generate_tasks(
-        Well.objects.filter(campaign__duties__isnull=False, tasks__isnull=True, archived_at__isnull=True)
+def open_first_tasks(batch=10_000):
+    """Give their first round of tasks to the live wells that have none
+    though their campaign has duties (wells that reached the ledger before
+    their campaign's work plan did). A batch of wells at a time, each in its
+    own transaction: memory stays that of one batch, and a run cut short
+    leaves whole batches done, which the next run skips. Returns the number
+    of tasks created (a well already under way has those of the steps it
+    took closed at once, as done)."""
+    wells = (
+        Well.objects.filter(archived_at__isnull=True)
         .exclude(status=Status.RETAINED)
-        .distinct()
+        .filter(Exists(Duty.objects.filter(campaign_id=OuterRef("campaign_id"))))
+        .filter(~Exists(Task.objects.filter(well_id=OuterRef("pk"))))
+        .only("pk", "campaign_id", "responsible_unit_id", "status", "deadline", "license_no", "uses")
+        .order_by("pk")
     )
-    duties = {(d.campaign_id, d.step): d for d in Duty.objects.all()}
-    moved = []
-    for task in Task.objects.open().select_related("well"):
-        duty = duties.get((task.well.campaign_id, task.step))
-        if duty is not None and task.due_on != due_date(task.well, duty):
-            task.due_on = due_date(task.well, duty)
-            moved.append(task)
-    Task.objects.bulk_update(moved, ["due_on"], batch_size=1000)
-    return created, len(moved)
+    created, last = 0, 0
+    while chunk := list(wells.filter(pk__gt=last)[:batch]):
+        with transaction.atomic():
+            created += generate_tasks(chunk)
+            # A well already under way closes the tasks of the steps it took.
+            for well in chunk:
+                if well.status != Status.INVENTORIED:
+                    reconcile(well)
+        last = chunk[-1].pk
+    return created
+
+
+def reschedule_tasks():
+    """Move the open tasks whose due date no longer follows their well's
+    deadline and their duty's days — after a duty's days were edited, or a
+    deadline changed by a way that did not follow it — in the database: one
+    UPDATE per duty, touching only the tasks that move (each move is in the
+    tasks' history). Returns the number moved."""
+    moved = 0
+    for duty in Duty.objects.all():
+        plan = DaysBefore("deadline", duty.days_before_deadline)
+        plan_of_well = Subquery(Well.objects.filter(pk=OuterRef("well_id")).values(plan=plan)[:1])
+        due = Case(When(due_not_before__gt=plan_of_well, then=F("due_not_before")), default=plan_of_well)
+        stale = (
+            Task.objects.open()
+            .filter(step=duty.step, well__campaign_id=duty.campaign_id)
+            .alias(target=due)
+            .exclude(Q(due_on=F("target")) | Q(due_on__isnull=True, target__isnull=True))
+        )
+        moved += stale.update(due_on=due)
+    return moved
 
 
 def inspections_due(wells, today=None):
@@ -234,8 +289,9 @@ def follow_facts(well, changes):
         duties = {duty.step: duty for duty in Duty.objects.filter(campaign_id=well.campaign_id)}
         for task in well.tasks.open():
             duty = duties.get(task.step)
-            if duty is not None and task.due_on != due_date(well, duty):
-                task.due_on = due_date(well, duty)
+            due_on = due_date(well, duty, task.due_not_before) if duty is not None else task.due_on
+            if due_on != task.due_on:
+                task.due_on = due_on
                 task.save(update_fields=["due_on"])
     if "responsible_unit" in changes:
         before, _after = changes["responsible_unit"]

@@ -83,13 +83,19 @@ def test_the_bureau_hears_of_its_own_late_step_once_and_of_others_as_escalations
     assert set(own.values_list("task__well__code", "task__step")) == {("CJ-SW-01", Step.NOTIFY)}
     others = staff.exclude(task__unit=demo["staff"].unit)
     assert set(others.values_list("kind", flat=True)) == {NotificationKind.ESCALATED}
-    # Escalated: overdue by more than the campaign's 7 days (notices due 2023-06-03 are 12 days late).
-    assert ("CJ-ZSL-01", Step.NOTIFY) in set(others.values_list("task__well__code", "task__step"))
+    # Escalated: each unit with steps overdue by more than the campaign's 7
+    # days once, with their number and the longest late of them.
+    assert others.count() == len(set(others.values_list("task__unit", flat=True)))
+    zhongshan = others.get(task__unit__name="中山路街道办事处")
+    assert zhongshan.subject == f"escalation:{zhongshan.task.unit_id}"
+    assert "有 9 项任务逾期" in zhongshan.message
+    assert (zhongshan.task.well.code, zhongshan.task.step) == ("CJ-ZSL-09", Step.NOTIFY)  # due 2022-06-03
 
 
 def test_the_daily_digest_is_chosen_in_a_fixed_number_of_queries(demo, django_assert_max_num_queries):
     # The campaigns and their settings, the units' people, the bureau's
-    # people, the reminded tasks, the escalated tasks, today's items, the
-    # insert (one batch), the recipients' addresses; savepoints.
-    with django_assert_max_num_queries(12):
+    # people, the listed tasks and the units' counts, the late units and
+    # their longest late step, today's items, the insert (one batch), the
+    # recipients' addresses; savepoints.
+    with django_assert_max_num_queries(14):
         send_reminders(TODAY)

@@ -27,6 +27,7 @@ from PIL import Image
 
 from tests import test_reports
 from tests.factories import WellFactory
+from tests.memory import MEASURABLE, peak_rss_reset, proc_status
 from tests.test_reports import client_for, close
 from wells.choices import Action, Use
 from wells.models import Well, WellChange
@@ -403,23 +404,7 @@ def test_the_archive_of_an_unknown_campaign_is_404(staff):
     assert response.status_code == 404
 
 
-def peak_rss_reset():
-    """Start measuring the process's peak memory again (Linux: clear_refs 5
-    resets VmHWM); its current size."""
-    with open("/proc/self/clear_refs", "w") as handle:
-        handle.write("5")
-    return _proc_status("VmRSS")
-
-
-def _proc_status(field):
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise LookupError(field)
-
-
-@pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK), reason="needs Linux's /proc/self/clear_refs")
+@pytest.mark.skipif(not MEASURABLE, reason="needs Linux's /proc/self/clear_refs")
 def test_the_campaign_archive_of_a_thousand_wells_streams_in_bounded_memory(db, tmp_path, request):
     call_command("generate_wells", count=1000, seed=16, stdout=io.StringIO())
     staff = request.getfixturevalue("staff")  # after the generator, as above
@@ -434,7 +419,7 @@ def test_the_campaign_archive_of_a_thousand_wells_streams_in_bounded_memory(db, 
         for chunk in response.streaming_content:
             largest = max(largest, len(chunk))
             out.write(chunk)
-    grown = _proc_status("VmHWM") - before
+    grown = proc_status("VmHWM") - before
     size = (tmp_path / "archive.zip").stat().st_size
 
     with zipfile.ZipFile(tmp_path / "archive.zip") as archive:

@@ -224,6 +224,16 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 TRUSTED_PROXY_ADDRESSES = env_networks("TRUSTED_PROXY_ADDRESSES", ["127.0.0.1", "::1"])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 
+# The daily jobs, in order, as ``manage.py run_daily_jobs`` runs them from
+# cron (each is a management command that may also run alone).
+DAILY_JOBS = [
+    ["open_tasks"],
+    ["reschedule_tasks"],
+    ["send_reminders"],
+    ["well_tally", "compact"],
+    ["clear_import_previews"],
+]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

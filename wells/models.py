@@ -404,7 +404,7 @@ class WellTally(models.Model):
     differences (+1 where a well arrives, −1 where it leaves) instead of
     updating a counter, so that writers never wait for each other on a
     shared row; :func:`wells.tally.compact` folds them together (daily,
-    from ``send_reminders``). A group's figure is the sum of its rows.
+    from ``run_daily_jobs``). A group's figure is the sum of its rows.
     ``manage.py well_tally check`` compares it with a count of the wells."""
 
     campaign = _tally_key(Campaign, _("campaign"))

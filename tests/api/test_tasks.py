@@ -235,6 +235,22 @@ def test_an_inspection_finding_reuse_reactivates_the_well_and_opens_a_new_round(
     assert well.tasks.filter(step=Step.NOTIFY, status=TaskStatus.DONE).count() == 1
 
 
+def test_a_new_round_after_reuse_is_never_due_before_the_day_it_opened(people, api):
+    well = walk_to_sealed(Well.objects.get(code="CJ-NBL-07"), people, people["backfill"])
+    perform(well, Action.ACCEPT, actor=people["staff"], data=ACCEPT, version=well.version)
+    inspection = {"well": well.code, "inspected_on": "2023-06-15", "result": "in_use", "deadline": "2023-07-31"}
+
+    assert api(people["ningbian"]).post(url("inspection-list"), inspection, format="json").status_code == 201
+
+    # The plan puts the notice 180 days before 2023-07-31, in February: the
+    # new round's notice falls due today, and stays so after the daily job.
+    notice = well.tasks.get(step=Step.NOTIFY, status=TaskStatus.OPEN)
+    assert (notice.due_on, notice.due_not_before) == (TODAY, TODAY)
+    call_command("reschedule_tasks")
+    notice.refresh_from_db()
+    assert notice.due_on == TODAY
+
+
 def test_a_retained_well_has_its_open_tasks_cancelled(people):
     well = Well.objects.get(code="CJ-NBL-08")
     perform(well, Action.RETAIN, actor=people["staff"], data={"reason": "应急", "review_on": "2024-06-30"}, version=1)
@@ -512,11 +528,11 @@ def test_the_daily_job_gives_imported_wells_their_tasks_and_follows_deadline_cha
     )
     Well.objects.filter(pk=well.pk).update(deadline=datetime.date(2024, 5, 31))
 
-    call_command("send_reminders")
+    call_command("run_daily_jobs")
 
     assert sorted(newcomer.tasks.values_list("step", flat=True)) == sorted(
         [Step.NOTIFY, Step.SUPPLY, Step.DISCONNECT, Step.SEAL, Step.ACCEPT]
     )
     assert well.tasks.get(step=Step.ACCEPT).due_on == datetime.date(2024, 5, 31)
-    call_command("send_reminders")
+    call_command("run_daily_jobs")
     assert newcomer.tasks.count() == 5

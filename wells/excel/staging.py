@@ -4,8 +4,8 @@ workbook and, when it found errors, the error report, under ``ATTACHMENT_ROOT/im
 token — never the uploaded file, so that the confirmation reads nothing
 again. A preview's files are removed when it is confirmed, cancelled or
 replaced by the next upload, and after :data:`MAX_AGE` by
-:func:`clear_expired`, which every new preview runs and the daily job
-(``send_reminders``) and ``manage.py clear_import_previews`` run too."""
+:func:`clear_expired`, which every new preview runs and the daily jobs
+(``run_daily_jobs``) and ``manage.py clear_import_previews`` run too."""
 
 import json
 import time

@@ -1,5 +1,5 @@
 """``manage.py clear_import_previews``: remove import previews never
-confirmed or cancelled (wells.excel.staging); send_reminders does it daily."""
+confirmed or cancelled (wells.excel.staging); run_daily_jobs does it daily."""
 
 from django.core.management.base import BaseCommand
 

@@ -9,7 +9,7 @@ from wells import tally
 class Command(BaseCommand):
     help = (
         "check: compare the well tally with a count of the wells (exit status 1 on any difference); "
-        "compact: fold its rows of differences together (send_reminders does it daily); "
+        "compact: fold its rows of differences together (run_daily_jobs does it daily); "
         "rebuild: count it again from the wells."
     )
 

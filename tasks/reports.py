@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from tasks.choices import PublicityKind
@@ -41,7 +41,7 @@ from wells.document import (
     title,
 )
 from wells.excel import LABELS
-from wells.figures import completion_rate, is_overdue
+from wells.figures import completion_rate, is_overdue, overdue_q
 from wells.models import Inspection, WellEvent
 from wells.reports import ACTION_DATE_FIELDS, default_area
 
@@ -55,6 +55,9 @@ REVISIT_STATUSES = frozenset({Status.ACCEPTED, Status.REACTIVATED})
 # The overdue wells 附表2 lists by name, the most overdue first; the report
 # counts the others per unit and points to the ledger export for them all.
 LISTED_OVERDUE = 100
+# What the annex lists of a well, and what its state on a past day needs.
+ANNEX_FIELDS = ("code", "owner_name", "deadline", "status", "responsible_unit__name", "township__name")
+STATE_FIELDS = ("pk", "category", "uses", "supply_connected_on", "enforced")
 
 # States in which a well is closed or kept: its replacement supply is no
 # longer awaited.
@@ -158,68 +161,86 @@ class WorkReportFigures(CompletionRate):
 
 def work_report_figures(wells, campaign, as_of, area=None):
     """The report's figures over ``wells`` (the caller's scope) of
-    ``campaign`` as of the end of ``as_of``."""
+    ``campaign`` as of the end of ``as_of``.
+
+    A well with no event recorded after that day was in its current state
+    then (no action is dated after the day it is recorded: the workflow
+    refuses a date in the future): the database counts those wells. Only the
+    wells changed since are read, and their later events replayed
+    (:class:`Timeline`) — none for today's report, so a million-well
+    campaign's figures are a few aggregate queries."""
     wells = wells.filter(campaign=campaign)
     figures = WorkReportFigures(campaign=campaign, as_of=as_of, area=area or default_area(campaign))
-
-    rows = {}
-    for row in wells.values(
-        "pk",
-        "code",
-        "owner_name",
-        "category",
-        "status",
-        "deadline",
-        "created_at",
-        "responsible_unit__name",
-        "township__name",
-        "uses",
-        "supply_connected_on",
-        "enforced",
-    ).order_by("code"):
-        if timezone.localdate(row["created_at"]) <= as_of:
-            rows[row["pk"]] = row
-    timelines = {pk: Timeline(row["status"]) for pk, row in rows.items()}
-    events = WellEvent.objects.filter(well__in=wells)
-    if as_of >= timezone.localdate():
-        # No action is dated after today (the workflow refuses a date in the
-        # future), so today every well is in its current state: only the
-        # inspected wells' histories are read, for the states they were
-        # inspected in (回头看).
-        events = events.filter(well__in=Inspection.objects.filter(well__in=wells).values("well_id"))
-    events = events.order_by("well_id", "pk").values_list("well_id", "action", "from_status", "data", "created_at")
-    for well_id, action, from_status, data, created_at in events.iterator(chunk_size=5000):
-        timeline = timelines.get(well_id)
-        if timeline is not None:
-            timeline.changes.append((_effective_date(action, data, created_at), from_status))
-
+    end = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min))
+    existing = wells.filter(created_at__lt=end)
+    later = WellEvent.objects.filter(well=OuterRef("pk"), created_at__gte=end)
     units = {}
     by_category = defaultdict(int)
-    overdue = []  # (days, code, row, state) of every overdue well, for the annex's first LISTED_OVERDUE
+    overdue = []  # (days, code, facts, state) of overdue wells, for the annex's first LISTED_OVERDUE
+
+    def unit_of(name):
+        return units.setdefault(name, UnitProgress(name))
+
+    # The wells in their current state on the day, counted by the database.
+    unchanged = existing.filter(~Exists(later))
+    for row in (
+        unchanged.values("responsible_unit__name")
+        .annotate(
+            total=Count("pk"),
+            retained=Count("pk", filter=Q(status=Status.RETAINED)),
+            accepted=Count("pk", filter=Q(status=Status.ACCEPTED)),
+            overdue=Count("pk", filter=overdue_q(as_of)),
+        )
+        .order_by()
+    ):
+        unit = unit_of(row["responsible_unit__name"])
+        for name in ("total", "retained", "accepted", "overdue"):
+            setattr(unit, name, getattr(unit, name) + row[name])
+    for row in unchanged.filter(status=Status.ACCEPTED).values("category").annotate(n=Count("pk")).order_by():
+        by_category[row["category"]] += row["n"]
+    unsettled = unchanged.exclude(status__in=sorted(SUPPLY_SETTLED))
+    figures.supply_pending += (
+        unsettled.with_use(Use.DOMESTIC)
+        .filter(Q(supply_connected_on__isnull=True) | Q(supply_connected_on__gt=as_of))
+        .count()
+    )
+    figures.enforced += unsettled.filter(enforced=True).count()
+    for row in unchanged.filter(overdue_q(as_of)).order_by("deadline", "code").values(*ANNEX_FIELDS)[:LISTED_OVERDUE]:
+        overdue.append(((as_of - row["deadline"]).days, row["code"], row, row["status"]))
+
+    # The wells changed since, each in the state its later events undo to.
+    rows = {row["pk"]: row for row in existing.filter(Exists(later)).values(*ANNEX_FIELDS, *STATE_FIELDS)}
+    timelines = {pk: Timeline(row["status"]) for pk, row in rows.items()}
+    events = WellEvent.objects.filter(well__in=existing, created_at__gte=end).order_by("well_id", "pk")
+    for well_id, action, from_status, data, created_at in events.values_list(
+        "well_id", "action", "from_status", "data", "created_at"
+    ).iterator(chunk_size=5000):
+        timelines[well_id].changes.append((_effective_date(action, data, created_at), from_status))
     for pk, row in rows.items():
         state = timelines[pk].status_on(as_of)
-        unit = units.setdefault(row["responsible_unit__name"], UnitProgress(row["responsible_unit__name"]))
-        figures.total += 1
+        unit = unit_of(row["responsible_unit__name"])
         unit.total += 1
         if state == Status.RETAINED:
-            figures.retained += 1
             unit.retained += 1
         elif state == Status.ACCEPTED:
-            figures.accepted += 1
             unit.accepted += 1
             by_category[row["category"]] += 1
         if is_overdue(state, row["deadline"], as_of):
             unit.overdue += 1
-            figures.overdue_count += 1
-            overdue.append(((as_of - row["deadline"]).days, row["code"], pk, state))
+            overdue.append(((as_of - row["deadline"]).days, row["code"], row, state))
         if state not in SUPPLY_SETTLED and Use.DOMESTIC in (row["uses"] or ()):
             supply = row["supply_connected_on"]
             if supply is None or supply > as_of:
                 figures.supply_pending += 1
         if row["enforced"] and state not in SUPPLY_SETTLED:
             figures.enforced += 1
-    for days, _code, pk, state in heapq.nsmallest(LISTED_OVERDUE, overdue, key=lambda item: (-item[0], item[1])):
-        row = rows[pk]
+
+    for unit in units.values():
+        figures.total += unit.total
+        figures.retained += unit.retained
+        figures.accepted += unit.accepted
+        figures.overdue_count += unit.overdue
+    for days, _code, row, state in heapq.nsmallest(LISTED_OVERDUE, overdue, key=lambda item: (-item[0], item[1])):
         figures.most_overdue.append(
             {
                 "code": row["code"],
@@ -234,14 +255,24 @@ def work_report_figures(wells, campaign, as_of, area=None):
     figures.accepted_by_category = dict(by_category)
     figures.units = sorted(units.values(), key=lambda unit: unit.name)
 
-    reused = set()
-    for well_id, inspected_on, result in (
-        Inspection.objects.filter(well__in=wells, inspected_on__lte=as_of)
-        .values_list("well_id", "inspected_on", "result")
+    # 回头看: the inspections, and the state each inspected well was in then.
+    inspected = Inspection.objects.filter(well__in=wells, inspected_on__lte=as_of)
+    inspected_timelines = {
+        pk: Timeline(status) for pk, status in wells.filter(inspections__in=inspected).values_list("pk", "status")
+    }
+    for well_id, action, from_status, data, created_at in (
+        WellEvent.objects.filter(well_id__in=list(inspected_timelines))
+        .order_by("well_id", "pk")
+        .values_list("well_id", "action", "from_status", "data", "created_at")
         .iterator(chunk_size=5000)
     ):
+        inspected_timelines[well_id].changes.append((_effective_date(action, data, created_at), from_status))
+    reused = set()
+    for well_id, inspected_on, result in inspected.values_list("well_id", "inspected_on", "result").iterator(
+        chunk_size=5000
+    ):
         figures.inspections += 1
-        timeline = timelines.get(well_id)
+        timeline = inspected_timelines.get(well_id)
         if timeline is not None and timeline.status_on(inspected_on) in REVISIT_STATUSES:
             figures.revisits += 1
         if result == InspectionResult.IN_USE:

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 import uuid
 import zipfile
 
@@ -171,22 +170,21 @@ def test_the_notices_properties_say_the_bureau_wrote_it_now_in_chinese(zhongshan
     assert "Macintosh" not in app
 
 
-def test_two_hundred_notices_come_in_one_document_in_seconds(zhongshan, campaign, staff, django_assert_max_num_queries):
+def test_two_hundred_notices_come_in_one_document_without_a_query_per_well(
+    zhongshan, campaign, staff, django_assert_max_num_queries
+):
     codes = [served_well(zhongshan, campaign, staff).code for _ in range(200)]
     client = client_for(staff)
 
-    started = time.perf_counter()
-    # The user, the wells, their events, their campaigns.
+    # The user, the wells, their events, their campaigns (its time: bench/sweep.py).
     with django_assert_max_num_queries(6):
         response = client.get(reverse("api:well-notices"), {"code": ",".join(codes)})
         content = b"".join(response.streaming_content)
-    elapsed = time.perf_counter() - started
 
     assert response.status_code == 200
     text = "\n".join(paragraph.text for paragraph in docx.Document(io.BytesIO(content)).paragraphs)
     numbers = re.findall(r"关停通知〔2023〕第(\d+)号", text)
     assert len(set(numbers)) == 200  # each notice its own number
-    assert elapsed < 3, f"200 notices took {elapsed:.2f} s"
 
 
 # The acceptance form ------------------------------------------------------------------
@@ -271,7 +269,12 @@ def test_the_work_report_claims_nothing_its_figures_do_not_show(tmp_path, zhongs
     assert "完成率0.0%" in text
 
 
-def test_the_work_report_of_thousands_of_wells_is_written_in_seconds(db, request):
+REPORT_QUERIES = 30
+
+
+def test_the_work_report_of_thousands_of_wells_lists_the_most_overdue_in_a_fixed_number_of_queries(
+    db, request, django_assert_max_num_queries
+):
     # Generated first: on PostgreSQL the generator alters tables, which a
     # transaction holding other rows' trigger events refuses.
     call_command("generate_wells", count=3000, seed=15, stdout=io.StringIO())
@@ -283,10 +286,11 @@ def test_the_work_report_of_thousands_of_wells_is_written_in_seconds(db, request
     assert overdue >= 150
     client = client_for(staff)
 
-    started = time.perf_counter()
-    response = client.get(reverse("api:work-report"), {"campaign": campaign.pk})
-    document = docx.Document(io.BytesIO(b"".join(response.streaming_content)))
-    elapsed = time.perf_counter() - started
+    # Today's figures are aggregates: the count of queries does not grow
+    # with the wells (its time at a million: bench/sweep.py).
+    with django_assert_max_num_queries(REPORT_QUERIES):
+        response = client.get(reverse("api:work-report"), {"campaign": campaign.pk})
+        document = docx.Document(io.BytesIO(b"".join(response.streaming_content)))
 
     listed = document.tables[1]
     assert len(listed.rows) == 1 + 100  # the header and the 100 most overdue
@@ -296,8 +300,6 @@ def test_the_work_report_of_thousands_of_wells_is_written_in_seconds(db, request
     text = "\n".join(paragraph.text for paragraph in document.paragraphs)
     assert f"共{overdue}眼，按超期天数由多到少排列，列出前100眼" in text
     assert "完整名单见机井台账导出" in text
-    # The document is written in 0.1 s at any size; today's figures read the current states.
-    assert elapsed < 10, f"the report of 3,150 wells took {elapsed:.2f} s"
 
 
 # The ledger export ---------------------------------------------------------------------

@@ -47,6 +47,14 @@ def figures(filterset, user):
     return tally
 
 
+def of_scope(user):
+    """What to count the figures of ``user``'s whole scope from: the tally
+    when it holds that scope, else the wells ``user`` sees."""
+    if WellTally.objects.answers_for(user):
+        return WellTally.objects.visible_to(user)
+    return Well.objects.visible_to(user)
+
+
 def compact(using="default"):
     """Fold the tally's rows of differences into one row per group, leaving
     out groups that hold no well; returns (rows before, rows after). Safe

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Count, F, IntegerField, Value, When
+from django.db.models import Count, F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,7 +47,7 @@ from wells.excel.inventory import PREVIEW_ROWS_SHOWN
 from wells.filtersets import WellFilterSet, ledger_wells
 from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm, search_form, submit_or_refuse
 from wells.history import shown, well_history
-from wells.models import Attachment, Campaign, Township, Well, WellTally
+from wells.models import Attachment, Campaign, Township, Well, WellTally, settled_last
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment, thumbnail_response
 from wells.workflow import WorkflowError
 from wells.workplan import actions_now, work_plan
@@ -156,15 +156,13 @@ def my_wells(request):
     # village; status).
     filterset = WellFilterSet(request.GET, queryset=visible, request=request)
     wells = filterset.qs if filterset.is_valid() else visible.none()
-    wells = wells.annotate(
-        settled=Case(When(status__in=SETTLED_STATUSES, then=Value(1)), default=Value(0), output_field=IntegerField())
-    ).order_by("settled", F("deadline").asc(nulls_last=True), "code")
+    wells = wells.annotate(settled=settled_last()).order_by("settled", F("deadline").asc(nulls_last=True), "code")
     page = BoundedPaginator(wells, PAGE_SIZE).get_page(request.GET.get("page"))
     _with_countdown(page.object_list, today)
     context = {
         "page": page,
         "wells": page.object_list,
-        "counts": visible.summary_counts(today),
+        "counts": tally.of_scope(request.user).summary_counts(today),
         "search": search_form(request.GET),
     }
     return render(request, "wells/my_wells.html", context)

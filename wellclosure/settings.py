@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tasks.context_processors.unread_notifications",
+                "wellclosure.offline.strings",
             ],
         },
     },
@@ -201,6 +202,10 @@ MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 # The dashboard's map shows each well up to this many; beyond, one circle
 # per township (a browser draws a few thousand circles, not a million).
 MAP_POINT_LIMIT = env_int("MAP_POINT_LIMIT", 2000)
+
+# How long an API write's Idempotency-Key is kept with its answer (the
+# phone's offline queue resends within it; wells.idempotency).
+IDEMPOTENCY_KEY_DAYS = env_int("IDEMPOTENCY_KEY_DAYS", 7, minimum=1)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 
@@ -348,6 +353,11 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:", "blob:", *([tile_source(MAP_TILE_URL)] if MAP_TILE_URL else [])],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
+        # The field pages' service worker (/sw.js) and manifest, from this
+        # site only; photos are previewed and shrunk through blob: URLs
+        # (img-src above).
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from tasks.reminders import send_reminders
 from tasks.services import sync_tasks
-from wells import tally
+from wells import idempotency, tally
 from wells.excel import staging
 
 
@@ -19,6 +19,8 @@ class Command(BaseCommand):
         _before, rows = tally.compact()
         # Import previews never confirmed or cancelled.
         staging.clear_expired()
+        # The API's Idempotency-Keys past their days (the offline queue's resends).
+        idempotency.clear_expired()
         self.stdout.write(
             f"{created} new tasks, {moved} due dates moved, {count} new notifications; well tally in {rows} rows."
         )

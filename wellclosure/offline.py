@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.choices import Role
+from wells.choices import Status
 
 KEEP_HEADER = "X-Offline-Keep"
 # The static files every kept page needs, stored when the worker installs.
@@ -151,6 +152,7 @@ def strings(request):
         return {}
     return {
         "offline_strings": {
+            "statuses": dict(Status.choices),
             "queued": gettext_lazy("Saved on this phone: it is sent when the connection returns."),
             "sent": gettext_lazy("Sent"),
             "waiting": gettext_lazy("Waiting"),

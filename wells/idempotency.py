@@ -23,12 +23,12 @@ import re
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
 
 from wells.models import IdempotentRequest
 
@@ -74,7 +74,9 @@ def _replay(record, request_fingerprint):
                 "Send a new key with each new change (the same key only to resend the same change)."
             )
         )
-    return Response(record.body, status=record.status, headers={"Idempotency-Replayed": "true"})
+    response = HttpResponse(record.body, status=record.status, content_type="application/json")
+    response["Idempotency-Replayed"] = "true"
+    return response
 
 
 def _stored(user, key):
@@ -101,14 +103,14 @@ def answer_once(request, handler):
             # First, so that a second request with this key waits here for
             # this transaction, then finds the key taken.
             record = IdempotentRequest.objects.create(
-                user=user, key=key, fingerprint=request_fingerprint, status=0, body=None
+                user=user, key=key, fingerprint=request_fingerprint, status=0, body=""
             )
             response = handler()
             if not status.is_success(response.status_code):
                 transaction.set_rollback(True)
                 return response
             record.status = response.status_code
-            record.body = json.loads(JSONRenderer().render(response.data) or b"null")
+            record.body = JSONRenderer().render(response.data).decode()
             record.save(update_fields=["status", "body"])
             return response
     except IntegrityError:

@@ -634,7 +634,8 @@ class IdempotentRequest(models.Model):
     # by their SHA-256).
     fingerprint = models.CharField(max_length=64)
     status = models.PositiveSmallIntegerField()
-    body = models.JSONField()
+    # The answer's JSON as it was sent (text: jsonb would reorder its keys).
+    body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

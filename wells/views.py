@@ -455,7 +455,6 @@ def _offline_well(well, user, context):
         "status": well.status,
         "version": well.version,
         "actions": actions,
-        "statuses": {code: str(label) for code, label in Status.choices},
     }
     return data, pages
 

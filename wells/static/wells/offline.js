@@ -216,7 +216,14 @@
     form.querySelectorAll("input[type=checkbox][name]").forEach(function (box) {
       if (box.name in fields && !Array.isArray(fields[box.name])) fields[box.name] = [fields[box.name]];
     });
-    return { fields: fields, files: files };
+    // Each field's label, to show the typed values again on the queue.
+    var labels = {};
+    Object.keys(fields).forEach(function (name) {
+      var input = form.querySelector("[name='" + name + "']");
+      var label = input && input.id ? form.querySelector("label[for='" + input.id + "']") : null;
+      if (label) labels[name] = label.textContent.replace(/[:：]\s*$/, "").trim();
+    });
+    return { fields: fields, files: files, labels: labels };
   }
 
   function queueForm(form) {
@@ -257,6 +264,7 @@
           recordedAt: now.toISOString(),
           recordedLocal: localTime(now),
           fields: fields,
+          labels: values.labels,
           files: files,
           uploaded: [],
           state: "waiting",
@@ -438,11 +446,7 @@
     }).then(function () { return "refused"; });
   }
 
-  function statusLabel(code) {
-    var data = document.getElementById("offline-well");
-    var labels = data ? JSON.parse(data.textContent).statuses : null;
-    return (labels && labels[code]) || code;
-  }
+  function statusLabel(code) { return (T.statuses && T.statuses[code]) || code; }
 
   // The first item that may go now: a refused item holds back the later
   // changes of its well (they were made on top of it), not the others.
@@ -516,7 +520,7 @@
       if (Array.isArray(value) || /^exif_/.test(name)) return;
       var field = element("div", { class: "field" });
       var id = "queue-" + item.id + "-" + name;
-      field.appendChild(element("label", { for: id }, name));
+      field.appendChild(element("label", { for: id }, (item.labels && item.labels[name]) || name));
       var input = element(name === "note" ? "textarea" : "input", { id: id, name: name });
       if (/_on$|^comply_by$|^deadline$/.test(name)) input.type = "date";
       input.value = value;
@@ -571,7 +575,10 @@
       badge.dataset.status = status;
       badge.dataset.pending = "true";
       var label = badge.querySelector(".status");
-      if (label) label.textContent = well.statuses[status] + "（" + T.pending + "）";
+      if (label) {
+        label.className = "status status-" + status;
+        label.textContent = statusLabel(status) + "（" + T.pending + "）";
+      }
     }
     var actions = document.querySelector("[data-actions]");
     if (!actions) return;
@@ -628,10 +635,11 @@
   });
 
   // The service worker, and the pages it keeps ----------------------------
-  if ("serviceWorker" in navigator && window.isSecureContext) {
+  // Registered for those whose pages a phone keeps (a township officer's).
+  if ("serviceWorker" in navigator && window.isSecureContext && body.dataset.offlinePages === "keep") {
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (!event.data || event.data.type !== "kept") return;
-      body.dataset.offlineKept = String(event.data.count);
+      body.dataset.offlineKeptCount = String(event.data.count);
       var note = document.querySelector("[data-offline-kept]");
       if (note && event.data.count > 0) note.hidden = false;
     });

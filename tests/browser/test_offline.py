@@ -168,3 +168,55 @@ def test_a_queued_notice_refused_as_stale_is_kept_corrected_and_sent_again(open_
     event = well.events.get()
     assert (event.actor.username, event.data["served_on"]) == ("zhongshan", "2023-06-11")
     assert well.responsible_person == "李四"  # staff's change stands
+
+
+def test_chromium_finds_the_app_installable_with_its_worker_controlling_the_whole_site(open_page, demo):
+    page = open_offline_ready(open_page)
+
+    scope = page.evaluate("() => navigator.serviceWorker.getRegistration().then(r => r.scope)")
+    assert scope == page.url.split("/wells/")[0] + "/"
+    assert page.evaluate("() => navigator.serviceWorker.controller.scriptURL").endswith("/sw.js")
+    session = page.context.new_cdp_session(page)
+    manifest = session.send("Page.getAppManifest")
+    assert manifest["url"].endswith("/manifest.webmanifest") and not manifest["errors"]
+    errors = [error["errorId"] for error in session.send("Page.getInstallabilityErrors")["installabilityErrors"]]
+    # A Playwright context is a private window, where Chromium installs
+    # nothing; every other check (manifest, icons, worker, scope) passes.
+    assert errors == ["in-incognito"]
+
+
+def test_a_change_whose_answer_was_lost_is_applied_once_when_the_queue_sends_it_again(open_page, demo):
+    page = open_offline_ready(open_page)
+    context = page.context
+    context.set_offline(True)
+    page.locator(f'[data-testid=well-card][data-code="{WELL}"] a').click()
+    submit_action(page, "notify", notice_no="中山路关停〔2023〕9号", served_on="2023-06-10", comply_by="2023-07-10")
+    expect(queue_count(page)).to_have_text("1")
+
+    # The connection returns, the server applies the notice, and its answer
+    # is lost on the way back: the item stays queued.
+    lost = []
+
+    def lose_the_answer(route):
+        route.fetch()  # reaches the server, which applies it
+        lost.append(route.request.headers.get("idempotency-key"))
+        route.abort("connectionreset")
+
+    page.route("**/api/v1/wells/*/transitions/", lose_the_answer)
+    context.set_offline(False)
+    for _attempt in range(100):
+        if lost:
+            break
+        page.wait_for_timeout(100)
+    assert len(lost) == 1
+    expect(queue_count(page)).to_have_text("1")
+    assert Well.objects.get(code=WELL).events.count() == 1
+
+    page.unroute("**/api/v1/wells/*/transitions/")
+    page.goto("/queue/")
+    page.get_by_test_id("queue-send").click()
+    expect(page.get_by_test_id("queue-empty")).to_be_visible(timeout=20_000)
+
+    well = Well.objects.get(code=WELL)
+    assert well.events.count() == 1  # the resend was answered from the key, not applied again
+    assert (well.status, well.version) == (Status.NOTIFIED, 2)

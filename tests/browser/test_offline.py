@@ -220,3 +220,39 @@ def test_a_change_whose_answer_was_lost_is_applied_once_when_the_queue_sends_it_
     well = Well.objects.get(code=WELL)
     assert well.events.count() == 1  # the resend was answered from the key, not applied again
     assert (well.status, well.version) == (Status.NOTIFIED, 2)
+
+
+def test_an_inspection_and_a_facts_change_recorded_offline_reach_the_ledger_in_order(open_page, demo):
+    page = open_offline_ready(open_page)
+    context = page.context
+    code = "CJ-ZSL-06"  # another of 中山路's wells
+    context.set_offline(True)
+    page.locator(f'[data-testid=well-card][data-code="{code}"] a').click()
+
+    page.get_by_test_id("record-inspection").click()
+    form = page.get_by_test_id("inspection-form")
+    form.locator("[name=inspected_on]").fill("2023-06-12")
+    form.locator("[name=result]").select_option("intact")
+    form.locator("[name=note]").fill("封口完好")
+    page.get_by_test_id("submit-inspection").click()
+    expect(queue_count(page)).to_have_text("1")
+
+    page.get_by_test_id("edit-facts").click()
+    page.get_by_test_id("facts-form").locator("[name=responsible_person]").fill("赵六")
+    page.get_by_test_id("submit-facts").click()
+    expect(queue_count(page)).to_have_text("2")
+
+    context.set_offline(False)
+    expect(page.get_by_test_id("queue-badge")).to_be_hidden(timeout=20_000)
+
+    well = Well.objects.get(code=code)
+    inspection = well.inspections.get()
+    assert (inspection.inspected_on, inspection.result, inspection.inspector.username) == (
+        datetime.date(2023, 6, 12),
+        "intact",
+        "zhongshan",
+    )
+    assert inspection.note.startswith("封口完好") and "离线记录于" in inspection.note
+    assert well.responsible_person == "赵六"
+    kinds = list(well.changelog.order_by("pk").values_list("kind", flat=True))
+    assert kinds[-2:] == ["inspection", "facts"]

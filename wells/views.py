@@ -178,8 +178,9 @@ def my_wells(request):
         "wells": page.object_list,
         "counts": visible.summary_counts(today),
         "search": search_form(request.GET),
-        # The phone keeps these wells' pages (and the forms each names).
-        "offline_pages": [reverse("wells:well", args=[well.code]) for well in page.object_list]
+        # The phone keeps these wells' pages (and the forms each names), and
+        # the page of its queue.
+        "offline_pages": [reverse("offline-queue"), *(reverse("wells:well", args=[w.code]) for w in page.object_list)]
         if keeps_offline(request.user)
         else None,
     }

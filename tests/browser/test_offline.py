@@ -148,8 +148,10 @@ def test_a_queued_notice_refused_as_stale_is_kept_corrected_and_sent_again(open_
     expect(page.get_by_test_id("offline-banner")).to_be_visible()
     expect(page.get_by_test_id("facts")).not_to_contain_text("李四")
 
-    context.set_offline(False)
+    # The queue's page is kept too.
     page.get_by_test_id("queue-badge").click()
+    expect(page.get_by_test_id("queue-item")).to_have_attribute("data-state", "waiting")
+    context.set_offline(False)
     item = page.get_by_test_id("queue-item")
     expect(item).to_have_attribute("data-state", "refused", timeout=20_000)
     expect(item.get_by_test_id("queue-reason")).to_contain_text("已被他人修改")

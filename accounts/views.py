@@ -33,7 +33,17 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
+    """Signing out also clears the phone's copy of the field pages and its
+    queue (DESIGN §7): the browser drops this site's caches, storage and
+    service worker. The page's script has asked first if anything was
+    still waiting to be sent."""
+
     next_page = reverse_lazy("accounts:login")
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -435,6 +435,11 @@ MATRIX = {
     "api/v1/^.*/$": Entry(lambda w, s, r: "/api/v1/no-such-thing/", {"GET": R(404, 404, 404, 404, 404, 404)}),
     # The pages.
     "home": Entry(page("home"), {"GET": R(302, 302, 302, 302, 302, 302)}, api=False),
+    # The installable web app (DESIGN §7): the manifest and the service
+    # worker hold no data, for anyone; the queue page is the phone's own.
+    "manifest": Entry(page("manifest"), {"GET": R(200, 200, 200, 200, 200, 200)}, api=False),
+    "service-worker": Entry(page("service-worker"), {"GET": R(200, 200, 200, 200, 200, 200)}, api=False),
+    "offline-queue": Entry(page("offline-queue"), {"GET": PAGE}, api=False),
     "set_language": Entry(
         page("set_language"),
         {"POST": R(302, 302, 302, 302, 302, 302)},

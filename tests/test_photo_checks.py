@@ -256,3 +256,77 @@ def test_the_well_page_shows_the_warnings(client, api, officer, well):
     assert 'data-testid="photo-warnings"' in page
     assert 'data-testid="attachment-warning"' in page
     assert "km from the well&#x27;s recorded location" in page
+
+
+# What the phone read before shrinking (issue 16) ---------------------------------------
+#
+# Drawing a photo to a canvas to shrink it drops its EXIF; the phone reads
+# the position and time first and sends them as exif_lat, exif_lng and
+# exif_taken_at. They stand for what the stored file no longer says.
+
+
+def attach_claiming(api, user, well, content, **claims):
+    return api(user).post(
+        reverse("api:well-attachments", kwargs={"code": well.code}),
+        {"kind": "photo", "file": upload(content), **claims},
+        format="multipart",
+    )
+
+
+def plain_jpeg():
+    stream = io.BytesIO()
+    Image.new("RGB", (32, 24), (10, 20, 30)).save(stream, format="JPEG")
+    return stream.getvalue()
+
+
+def test_a_shrunk_photo_is_checked_by_the_position_and_time_the_phone_read(api, officer, well):
+    response = attach_claiming(
+        api, officer, well, plain_jpeg(), exif_lat="44.05", exif_lng="87.35", exif_taken_at="2023-06-12T09:30:00"
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert "km from the well's recorded location" in body["warning"]
+    assert (body["exif_lat"], body["exif_lng"]) == (pytest.approx(44.05), pytest.approx(87.35))
+    assert body["exif_taken_at"].startswith("2023-06-12T09:30:00+08:00")
+
+
+def test_a_photo_that_keeps_its_exif_is_checked_by_its_own(api, officer, well):
+    response = attach_claiming(api, officer, well, jpeg(NEAR), exif_lat="44.05", exif_lng="87.35")
+
+    body = response.json()
+    assert body["warning"] == ""
+    assert body["exif_lat"] == pytest.approx(44.01027, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("claims", "field"),
+    [
+        ({"exif_lat": "44.05"}, "exif_lng"),
+        ({"exif_lat": "144.05", "exif_lng": "87.35"}, "exif_lat"),
+        ({"exif_lat": "44.05", "exif_lng": "nan"}, "exif_lng"),
+        ({"exif_taken_at": "2023-06-16T09:30:00"}, "exif_taken_at"),
+        ({"exif_taken_at": "1066-10-14T09:30:00"}, "exif_taken_at"),
+        ({"exif_taken_at": "yesterday"}, "exif_taken_at"),
+    ],
+    ids=["latitude alone", "off the globe", "not a number", "in the future", "before the ledger", "not a time"],
+)
+def test_nonsense_claims_are_refused_naming_the_field_and_store_nothing(api, officer, well, claims, field):
+    response = attach_claiming(api, officer, well, plain_jpeg(), **claims)
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Attachment.objects.exists()
+
+
+def test_the_upload_page_takes_what_the_phone_read(client, officer, well):
+    client.force_login(officer)
+
+    response = client.post(
+        reverse("wells:upload", args=[well.code]),
+        {"kind": "photo", "file": upload(plain_jpeg()), "exif_lat": "44.0101", "exif_lng": "87.3001"},
+    )
+
+    assert response.status_code == 302
+    photo = Attachment.objects.get(well=well)
+    assert (photo.exif_lat, photo.exif_lng, photo.warning) == (Decimal("44.010100"), Decimal("87.300100"), "")

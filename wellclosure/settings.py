@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tasks.context_processors.unread_notifications",
+                "wellclosure.offline.strings",
             ],
         },
     },
@@ -202,6 +203,10 @@ MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 # per township (a browser draws a few thousand circles, not a million).
 MAP_POINT_LIMIT = env_int("MAP_POINT_LIMIT", 2000)
 
+# How long an API write's Idempotency-Key is kept with its answer (the
+# phone's offline queue resends within it; wells.idempotency).
+IDEMPOTENCY_KEY_DAYS = env_int("IDEMPOTENCY_KEY_DAYS", 7, minimum=1)
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -232,6 +237,7 @@ DAILY_JOBS = [
     ["send_reminders"],
     ["well_tally", "compact"],
     ["clear_import_previews"],
+    ["clear_idempotency_keys"],
 ]
 
 LOGGING = {
@@ -358,6 +364,11 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:", "blob:", *([tile_source(MAP_TILE_URL)] if MAP_TILE_URL else [])],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
+        # The field pages' service worker (/sw.js) and manifest, from this
+        # site only; photos are previewed and shrunk through blob: URLs
+        # (img-src above).
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

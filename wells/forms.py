@@ -28,7 +28,7 @@ from wells.choices import (
     Status,
 )
 from wells.models import Attachment, Inspection, Well
-from wells.photos import check_photos, delete_thumbnails
+from wells.photos import check_photos, claimed_facts, delete_thumbnails
 from wells.uploads import store_attachment
 from wells.workflow import perform
 
@@ -93,10 +93,13 @@ def _reason_field(field, well):
 
 
 def _date_field(field, well):
-    # Done or planned, the same picker: the guard refuses a done date in the future.
+    # Done or planned, the same picker: the guard refuses a done date in the
+    # future. The date of something done, left empty on a phone without
+    # signal, is the day it was recorded (offline.js).
+    attrs = {"data-done-date": ""} if field.kind == FieldKind.DATE else None
     return {
         field.name: forms.DateField(
-            label=field.label, required=field.required, help_text=field.help_text, widget=DateInput
+            label=field.label, required=field.required, help_text=field.help_text, widget=DateInput(attrs)
         )
     }
 
@@ -353,11 +356,30 @@ class InspectionAdminForm(forms.ModelForm):
 
 class EvidenceUploadForm(AttachmentUploadForm):
     """The upload form of the field pages: the file picker offers photos
-    (and the camera) and PDF documents."""
+    (and the camera) and PDF documents. The phone shrinks a photo before
+    sending it (wells/static/wells/offline.js), which drops its EXIF: it
+    reads the position and time first and sends them in the hidden
+    ``exif_*`` fields, which stand for what the shrunk file no longer says."""
+
+    exif_lat = forms.FloatField(required=False, widget=forms.HiddenInput)
+    exif_lng = forms.FloatField(required=False, widget=forms.HiddenInput)
+    exif_taken_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].widget.attrs["accept"] = "image/jpeg,image/png,application/pdf"
+        self.fields["file"].widget.attrs.update({"accept": "image/jpeg,image/png,application/pdf", "data-shrink": ""})
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            self.claimed = claimed_facts(
+                lat=cleaned.get("exif_lat"), lng=cleaned.get("exif_lng"), taken_at=cleaned.get("exif_taken_at")
+            )
+        except ValidationError as error:
+            self.claimed = None
+            for messages in error.message_dict.values():
+                self.add_error(None, messages)
+        return cleaned
 
 
 class InspectionForm(InspectionAdminForm):

@@ -635,3 +635,30 @@ class Inspection(models.Model):
 
     def __str__(self):
         return f"{self.well_id} {self.inspected_on}"
+
+
+class IdempotentRequest(models.Model):
+    """A write to the API sent with an ``Idempotency-Key`` header (the
+    phone's offline queue sends every change with one): the first answer,
+    status and body, kept with the key and the user who sent it, so that a
+    retry after a lost answer gets the same answer instead of applying the
+    change twice (wells.idempotency). Written in the change's own
+    transaction; removed by the daily ``send_reminders`` after
+    ``IDEMPOTENCY_KEY_DAYS`` days."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    # SHA-256 of the method, the path and the request's data as parsed
+    # (a multipart body's boundary changes on every send; its files count
+    # by their SHA-256).
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    # The answer's JSON as it was sent (text: jsonb would reorder its keys).
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.key}"

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 MAX_DISTANCE_M = 200
 EARTH_RADIUS_M = 6_371_008.8
 _COORDINATE = Decimal("0.000001")
+# A phone's clock may run a little ahead of the server's.
+CLOCK_SLACK = datetime.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,41 @@ def read_photo_facts(upload):
         upload.seek(0)
     if lat is None or lng is None:
         lat = lng = None
+    return PhotoFacts(lat=lat, lng=lng, taken_at=taken_at)
+
+
+def photo_facts_or_claimed(facts, claimed):
+    """The file's own ``facts``, with what ``claimed`` (the phone's reading
+    of the EXIF before it shrank the photo) says where the file says
+    nothing: the position as a pair, the time by itself."""
+    lat, lng = (facts.lat, facts.lng) if facts.lat is not None else (claimed.lat, claimed.lng)
+    return PhotoFacts(lat=lat, lng=lng, taken_at=facts.taken_at or claimed.taken_at)
+
+
+def claimed_facts(*, lat=None, lng=None, taken_at=None):
+    """The photo facts a phone sent beside a photo (the fields ``exif_lat``,
+    ``exif_lng``, ``exif_taken_at``), checked as the EXIF reader checks
+    what it reads; raises ``ValidationError`` keyed by field."""
+    errors = {}
+    if (lat is None) != (lng is None):
+        missing = "exif_lng" if lng is None else "exif_lat"
+        errors[missing] = _("Give both the photo's latitude and longitude, or neither.")
+    for name, value, limit in (("exif_lat", lat, 90), ("exif_lng", lng, 180)):
+        if value is not None and not (math.isfinite(value) and abs(value) <= limit):
+            errors[name] = _("A position lies within %(limit)d degrees.") % {"limit": limit}
+    if taken_at is not None:
+        if timezone.is_naive(taken_at):
+            taken_at = timezone.make_aware(taken_at, timezone.get_default_timezone())
+        if not EARLIEST_DATE <= taken_at.date() <= LATEST_DATE:
+            errors["exif_taken_at"] = _("The time the photo was taken lies outside the ledger's years.")
+        elif taken_at > timezone.now() + CLOCK_SLACK:
+            errors["exif_taken_at"] = _("The time the photo was taken cannot be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    if lat is None and taken_at is None:
+        return None
+    if lat is not None:
+        lat, lng = (Decimal(str(value)).quantize(_COORDINATE) for value in (lat, lng))
     return PhotoFacts(lat=lat, lng=lng, taken_at=taken_at)
 
 

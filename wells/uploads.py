@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from wells.models import Attachment
-from wells.photos import make_thumbnails, photo_warning, read_photo_facts, thumbnail_file
+from wells.photos import (
+    PhotoFacts,
+    make_thumbnails,
+    photo_facts_or_claimed,
+    photo_warning,
+    read_photo_facts,
+    thumbnail_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -119,15 +126,20 @@ def check_image(upload, content_type):
         raise too_large
 
 
-def store_attachment(*, well, kind, upload, uploaded_by):
+def store_attachment(*, well, kind, upload, uploaded_by, claimed=None):
     """Check an upload and save it as evidence for ``well``, with what a
     photo's EXIF says about where and when it was taken (and the warning
-    when that is far from the well). Everything is checked before anything
-    is stored; a refusal raises ``ValidationError`` and keeps nothing."""
+    when that is far from the well). ``claimed`` (a :class:`PhotoFacts`)
+    is what the phone read from the photo's EXIF before shrinking it, which
+    drops the EXIF: it stands for whatever the stored file itself no longer
+    says. Everything is checked before anything is stored; a refusal raises
+    ``ValidationError`` and keeps nothing."""
     content_type = check_upload(upload)
     facts = {}
-    if content_type == "image/jpeg":
-        photo = read_photo_facts(upload)
+    if content_type in _PILLOW_FORMATS:
+        photo = read_photo_facts(upload) if content_type == "image/jpeg" else PhotoFacts()
+        if claimed is not None:
+            photo = photo_facts_or_claimed(photo, claimed)
         facts = {"exif_lat": photo.lat, "exif_lng": photo.lng, "exif_taken_at": photo.taken_at}
         facts["warning"] = photo_warning(Attachment(**facts), well)
     attachment = Attachment.store(

@@ -28,11 +28,22 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.choices import BUREAU_ROLES, Role
 from accounts.models import Unit
+from wellclosure.offline import keep_offline, keeps_offline
 from wellclosure.paging import BoundedPaginator
 from wells import bulk as bulk_actions
 from wells import tally
 from wells.api.files import XLSX_CONTENT_TYPE, default_campaign, file_response
-from wells.choices import ACTION_FIELDS, ACTION_ROLES, SETTLED_STATUSES, WORKBOOK_LABELS, Action, FieldKind, Status, Use
+from wells.choices import (
+    ACTION_FIELDS,
+    ACTION_ROLES,
+    SETTLED_STATUSES,
+    TRANSITIONS,
+    WORKBOOK_LABELS,
+    Action,
+    FieldKind,
+    Status,
+    Use,
+)
 from wells.excel import (
     ImportFileError,
     error_workbook,
@@ -147,6 +158,7 @@ def _uses_display(well):
 
 @require_GET
 @login_required
+@keep_offline
 def my_wells(request):
     """The wells of the user's scope, the urgent first: overdue, then by
     deadline; accepted and retained wells last."""
@@ -164,6 +176,11 @@ def my_wells(request):
         "wells": page.object_list,
         "counts": tally.of_scope(request.user).summary_counts(today),
         "search": search_form(request.GET),
+        # The phone keeps these wells' pages (and the forms each names), and
+        # the page of its queue.
+        "offline_pages": [reverse("offline-queue"), *(reverse("wells:well", args=[w.code]) for w in page.object_list)]
+        if keeps_offline(request.user)
+        else None,
     }
     return render(request, "wells/my_wells.html", context)
 
@@ -371,6 +388,7 @@ def _timeline(well):
 
 @require_GET
 @login_required
+@keep_offline
 def well_detail(request, code):
     """A well's facts, what may be done with it now, and its history."""
     well = _scoped_well(request, code, related=("township", "responsible_unit", "campaign"))
@@ -393,11 +411,56 @@ def well_detail(request, code):
     context["photo_warnings"] = [
         attachment for entry in context["timeline"] for attachment in entry["attachments"] if attachment.warning
     ]
+    if keeps_offline(user) and well.archived_at is None:
+        context["offline_well"], context["offline_pages"] = _offline_well(well, user, context)
     return render(request, "wells/well_detail.html", context)
+
+
+def _offline_well(well, user, context):
+    """What the phone needs to go on working on ``well`` without signal:
+    the forms of every action the user may reach from where the well
+    stands (a notice served offline makes the power cut next), each with
+    the states it starts from and leads to, so that the page can offer the
+    next step while the first still waits to be sent; and the pages to keep
+    (those forms, the inspection, upload and facts forms)."""
+    reachable, frontier = {well.status}, [well.status]
+    actions = {}
+    while frontier:
+        status = frontier.pop()
+        for action, (sources, target) in TRANSITIONS.items():
+            sources = set(sources)
+            if action == Action.DISCONNECT and well.license_no:
+                sources.discard(Status.NOTIFIED)
+            if user.role not in ACTION_ROLES[action] or target is None or status not in sources:
+                continue
+            actions[action.value] = {
+                "label": str(action.label),
+                "from": sorted(sources),
+                "to": target.value,
+                "url": reverse("wells:action", args=[well.code, action.value]) + "?offline=1",
+            }
+            if target not in reachable:
+                reachable.add(target)
+                frontier.append(target)
+    pages = [entry["url"] for entry in actions.values()]
+    if context["may_inspect"]:
+        pages.append(reverse("wells:inspection", args=[well.code]))
+    if context["may_upload"]:
+        pages.append(reverse("wells:upload", args=[well.code]))
+    if context["may_edit_facts"]:
+        pages.append(reverse("wells:facts", args=[well.code]))
+    data = {
+        "code": well.code,
+        "status": well.status,
+        "version": well.version,
+        "actions": actions,
+    }
+    return data, pages
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@keep_offline
 def well_action(request, code, action):
     """One lifecycle action on one well: a form with exactly the action's
     fields. A refusal shows beside the form with what was typed kept."""
@@ -433,7 +496,11 @@ def well_action(request, code, action):
             status = 400
     else:
         plan = work_plan(well, request.user)
-        if action not in actions_now(well, request.user, plan):
+        # ?offline=1: the form kept on the phone for a step the officer may
+        # reach without signal (the power cut after a notice served
+        # offline); the door decides when it is sent.
+        offline = request.GET.get("offline") == "1" and keeps_offline(request.user)
+        if not offline and action not in actions_now(well, request.user, plan):
             waiting = plan.waiting(action) if plan is not None else None
             if waiting:
                 message = _("“%(action)s” cannot be taken yet: %(waiting)s.") % {
@@ -454,6 +521,7 @@ def well_action(request, code, action):
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@keep_offline
 def well_facts(request, code):
     """Change the facts of a well the user may change (an officer: the
     responsible person, the location — typed, tapped on the map or the
@@ -477,6 +545,7 @@ def well_facts(request, code):
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@keep_offline
 def well_inspection(request, code):
     """Record an inspection (巡查, 回头看) with photos; one that finds an
     accepted well in use reactivates it in the same transaction."""
@@ -502,6 +571,7 @@ def well_inspection(request, code):
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@keep_offline
 def well_upload(request, code):
     """Evidence for a well (a notice, a photo, a record), checked and stored
     by :func:`wells.uploads.store_attachment`."""
@@ -517,6 +587,7 @@ def well_upload(request, code):
                     kind=form.cleaned_data["kind"],
                     upload=form.cleaned_data["file"],
                     uploaded_by=request.user,
+                    claimed=form.claimed,
                 )
             except ValidationError as error:
                 form.add_error("file", error)
@@ -738,6 +809,7 @@ def attachment_download(request, pk):
 
 @require_GET
 @login_required
+@keep_offline
 def attachment_thumbnail(request, pk, size):
     """A photo's thumbnail (``small``: 320 px, ``large``: 1,280 px), to the
     same people as the photo itself."""

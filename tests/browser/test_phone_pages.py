@@ -61,6 +61,8 @@ PAGES = {
         f"/well/{OFFICER_WELL}/inspection/",
         "/well/CJ-ZSL-05/action/notify/",
         "/patrols/",
+        # What waits on the phone to be sent (offline.js renders it).
+        "/queue/",
     ],
     "water": [*COMMON, f"/well/{OFFICER_WELL}/", "supply"],
     "grid": [*COMMON, f"/well/{OFFICER_WELL}/"],

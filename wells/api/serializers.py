@@ -36,6 +36,7 @@ from wells.choices import (
 )
 from wells.figures import is_overdue
 from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
+from wells.photos import claimed_facts
 
 # The largest primary key a BigAutoField holds: a bigger id is not one.
 MAX_ID = 2**63 - 1
@@ -166,6 +167,27 @@ class AttachmentSerializer(serializers.ModelSerializer):
 class AttachmentUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("A JPEG, PNG or PDF file; what it is is read from its content."))
     kind = serializers.ChoiceField(choices=AttachmentKind.choices)
+    # What the phone read from the photo's EXIF before shrinking it (drawing
+    # to a canvas drops EXIF): used where the stored file says nothing.
+    exif_lat = serializers.FloatField(
+        required=False, allow_null=True, help_text=_("The photo's EXIF latitude, read before the phone shrank it.")
+    )
+    exif_lng = serializers.FloatField(
+        required=False, allow_null=True, help_text=_("The photo's EXIF longitude, read before the phone shrank it.")
+    )
+    exif_taken_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=_("The photo's EXIF DateTimeOriginal, read before the phone shrank it."),
+    )
+
+    def claimed(self):
+        """The photo facts sent beside the file, checked (or None)."""
+        data = self.validated_data
+        try:
+            return claimed_facts(lat=data.get("exif_lat"), lng=data.get("exif_lng"), taken_at=data.get("exif_taken_at"))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
 
 
 class WellSerializer(serializers.ModelSerializer):

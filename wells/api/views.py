@@ -44,6 +44,7 @@ from wells.changes import archive_well, restore_well
 from wells.choices import ACTION_ROLES
 from wells.filtersets import InspectionFilterSet, WellFilterSet, ledger_wells
 from wells.history import well_history
+from wells.idempotency import idempotent
 from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
 from wells.uploads import attachment_response, store_attachment
 from wells.workflow import perform
@@ -197,6 +198,7 @@ class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         ),
         responses={200: WellDetailSerializer, **CONFLICT},
     )
+    @idempotent
     def partial_update(self, request, *args, **kwargs):
         well = self.get_object()
         serializer = WellUpdateSerializer(well, data=request.data, partial=True, context=self.get_serializer_context())
@@ -214,6 +216,7 @@ class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         responses={200: WellDetailSerializer, **CONFLICT},
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def transitions(self, request, code=None):
         well = self.get_object()
         serializer = TransitionSerializer(data=request.data)
@@ -293,6 +296,7 @@ class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         responses={201: AttachmentSerializer},
     )
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser], pagination_class=None)
+    @idempotent
     def attachments(self, request, code=None):
         well = self.get_object()
         if request.method == "GET":
@@ -306,6 +310,7 @@ class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
                 kind=upload.validated_data["kind"],
                 upload=upload.validated_data["file"],
                 uploaded_by=request.user,
+                claimed=upload.claimed(),
             )
         except DjangoValidationError as error:
             raise ValidationError({"file": error.messages}) from None
@@ -379,6 +384,10 @@ class InspectionViewSet(
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
 
 
 class SummarySchema(LedgerAutoSchema):

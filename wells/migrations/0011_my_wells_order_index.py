@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_account_changes'),
-        ('wells', '0009_campaign_plan_title_notice_numbers_contact'),
+        ('wells', '0010_idempotency_keys'),
     ]
 
     operations = [

@@ -1,0 +1,99 @@
+"""What the meter watch shows where people look (registered with
+:mod:`wells.panels` from ``MetersConfig.ready``): a well's consumption chart
+with its closure steps marked and its estimated abstraction per month, and
+the dashboard's closed wells drawing electricity."""
+
+from django.db.models import Sum
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from meters import watch
+from meters.choices import CLOSED_STATUSES
+from meters.models import MeterReading
+from supervision.choices import TicketSource, TicketState
+from supervision.models import Ticket
+from wells.choices import Action
+from wells.models import WellEvent
+
+# The closure steps marked on the chart.
+MARKED_ACTIONS = (Action.DISCONNECT, Action.SEAL, Action.ACCEPT, Action.RETAIN, Action.REACTIVATE)
+# The dashboard's list of wells drawing electricity: the first ones shown.
+DASHBOARD_SHOWN = 10
+
+
+def well_panel(request, well):
+    if not well.meter_no:
+        return ""
+    today = timezone.localdate()
+    series = watch.daily(well, today=today)
+    months = watch.monthly(well, today=today)
+    factor, source = watch.coefficient(well)
+    events = WellEvent.objects.filter(well=well, action__in=MARKED_ACTIONS).order_by("pk")
+    marks = [
+        {"day": timezone.localdate(event.created_at).isoformat(), "name": str(event.get_action_display())}
+        for event in events.only("created_at", "action")
+    ]
+    data = {
+        "days": [[day.isoformat(), float(kwh or 0)] for day, kwh in series],
+        "marks": marks,
+        "labels": {"kwh": _("kWh per day"), "none": _("No reading in the last year.")},
+    }
+    context = {
+        "well": well,
+        "months": months,
+        "factor": factor,
+        "factor_source": source,
+        "total_kwh": sum(row["kwh"] for row in months),
+        "total_m3": sum(row["m3"] for row in months),
+        "chart_data": data,
+        "has_readings": bool(series),
+        "open_alerts": Ticket.objects.filter(source=TicketSource.METER, well=well)
+        .exclude(state=TicketState.CLOSED)
+        .only("pk", "tracking", "due_on", "state"),
+    }
+    return render_to_string("meters/well_panel.html", context, request=request)
+
+
+def closed_wells_drawing(wells, *, limit=DASHBOARD_SHOWN):
+    """The closed wells among ``wells`` that the watch found drawing
+    electricity (a meter ticket), with their consumption since their
+    closure (its first power cut, seal or acceptance): (rows, the count of
+    such wells). One query per well shown, at most DASHBOARD_SHOWN."""
+    flagged = Ticket.objects.filter(source=TicketSource.METER, well__in=wells.filter(status__in=CLOSED_STATUSES))
+    well_ids = list(flagged.order_by("-created_at").values_list("well_id", flat=True).distinct()[: limit * 3])
+    count = flagged.values("well_id").distinct().count()
+    seen = []
+    for pk in well_ids:
+        if pk not in seen:
+            seen.append(pk)
+    seen = seen[:limit]
+    closed_on = {}
+    for pk, at in (
+        WellEvent.objects.filter(well_id__in=seen, action__in=(Action.DISCONNECT, Action.SEAL, Action.ACCEPT))
+        .order_by("well_id", "pk")
+        .values_list("well_id", "created_at")
+    ):
+        closed_on.setdefault(pk, at)
+    rows = []
+    well_rows = {w.pk: w for w in wells.filter(pk__in=seen).only("pk", "code", "owner_name", "status")}
+    for pk in seen:
+        well = well_rows.get(pk)
+        if well is None:
+            continue
+        since = closed_on.get(pk)
+        readings = MeterReading.objects.filter(well_id=pk)
+        if since is not None:
+            readings = readings.filter(read_at__gte=since)
+        kwh = readings.aggregate(kwh=Sum("consumed_kwh"))["kwh"] or 0
+        rows.append({"well": well, "since": since, "kwh": kwh})
+    return rows, count
+
+
+def dashboard_panel(request, wells):
+    rows, count = closed_wells_drawing(wells)
+    context = {"rows": rows, "count": count, "ledger_url": None}
+    return render_to_string("meters/dashboard_panel.html", context, request=request)
+
+
+__all__ = ["closed_wells_drawing", "dashboard_panel", "well_panel"]

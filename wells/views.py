@@ -48,9 +48,9 @@ from wells.filtersets import WellFilterSet, ledger_wells
 from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm, search_form, submit_or_refuse
 from wells.history import shown, well_history
 from wells.models import Attachment, Campaign, Township, Well, WellTally
+from wells.panels import dashboard_panels, well_panels
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment, thumbnail_response
 from wells.workflow import WorkflowError
-from wells.panels import dashboard_panels, well_panels
 from wells.workplan import actions_now, work_plan
 
 logger = logging.getLogger(__name__)

@@ -102,8 +102,8 @@ class EmergencyUse(models.Model):
 
     well = models.ForeignKey(Well, verbose_name=_("well"), on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("reason"), max_length=1000, validators=[no_control_characters])
-    starts_on = models.DateField(_("from"))
-    ends_on = models.DateField(_("until"))
+    starts_on = models.DateField(_("start of the period"))
+    ends_on = models.DateField(_("end of the period"))
     approved_by = models.CharField(
         _("approved by"),
         max_length=150,

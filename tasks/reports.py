@@ -493,7 +493,11 @@ def _progress_sentence(f, day):
 def _supervision_sentence(f):
     reports = _public_reports_sentence(f)
     if not f.inspections and not f.patrols:
-        return "截至报告日期，工作台账中尚无巡查检查记录，关停后的巡查和“回头看”工作有待开展。" + _meter_sentence(f) + reports
+        return (
+            "截至报告日期，工作台账中尚无巡查检查记录，关停后的巡查和“回头看”工作有待开展。"
+            + _meter_sentence(f)
+            + reports
+        )
     if f.reuse_found:
         reuse = f"发现已关停取水井重新启用{f.reuse_wells}眼（{f.reuse_found}次），已责令停止取水并重新纳入关停程序。"
     elif f.inspections and not f.meter_alerts_open:

@@ -141,8 +141,8 @@ class Migration(migrations.Migration):
                         verbose_name="reason",
                     ),
                 ),
-                ("starts_on", models.DateField(verbose_name="from")),
-                ("ends_on", models.DateField(verbose_name="until")),
+                ("starts_on", models.DateField(verbose_name="start of the period")),
+                ("ends_on", models.DateField(verbose_name="end of the period")),
                 (
                     "approved_by",
                     models.CharField(

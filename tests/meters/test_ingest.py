@@ -29,7 +29,7 @@ def test_a_register_going_backwards_is_refused_by_row_and_the_good_rows_are_stor
 
     assert result.stored == 2
     assert [(e["row"], e["field"]) for e in result.errors] == [(2, "kwh")]
-    assert "backwards" in result.errors[0]["message"]
+    assert "表码倒退" in result.errors[0]["message"]
     consumed = list(MeterReading.objects.order_by("read_at").values_list("consumed_kwh", flat=True))
     assert [str(value) if value is not None else None for value in consumed] == [None, "4.50"]
 

@@ -150,4 +150,4 @@ def test_the_dashboard_lists_closed_wells_drawing_electricity(
 
     panel = next(p for p in response.context["panels"] if "meter-dashboard" in p)
     assert panel.count("<tr data-code=") == min(count, 10)
-    assert f"{count} closed well" in panel
+    assert f"井电双控发现 {count} 眼已关停取水井" in panel

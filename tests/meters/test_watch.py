@@ -36,7 +36,7 @@ def test_readings_after_sealing_open_exactly_one_ticket_for_the_responsible_unit
     assert ticket.state == TicketState.ASSIGNED
     assert ticket.unit == sealed_well.responsible_unit
     assert ticket.due_on == datetime.date(2023, 6, 22)  # METER_TICKET_DAYS after the scan's day
-    assert "drew 7.5" in ticket.description and sealed_well.code in ticket.description
+    assert "用电 7.5" in ticket.description and sealed_well.code in ticket.description
     assert [event.action for event in ticket.events.order_by("pk")] == [TicketAction.OPEN, TicketAction.ASSIGN]
 
 
@@ -109,7 +109,7 @@ def test_a_retained_well_without_an_emergency_use_record_alerts(retained_well, s
     opened = scan(JUNE_14)
 
     assert [ticket.well for ticket in opened] == [retained_well]
-    assert "emergency" in opened[0].description
+    assert "未经批准应急启用" in opened[0].description
 
 
 def test_a_retained_well_inside_an_approved_emergency_use_does_not_alert(retained_well, send, staff):

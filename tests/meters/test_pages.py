@@ -151,3 +151,32 @@ def test_the_dashboard_lists_closed_wells_drawing_electricity(
     panel = next(p for p in response.context["panels"] if "meter-dashboard" in p)
     assert panel.count("<tr data-code=") == min(count, 10)
     assert f"井电双控发现 {count} 眼已关停取水井" in panel
+
+
+def test_an_xlsx_export_with_a_title_row_and_bad_rows_is_read_by_sheet_and_row(client, staff, sealed_well):
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "6月"
+    sheet.append(["国网昌吉供电公司 机井用电明细"])
+    sheet.append(["电能表编号", "抄表日期", "本期示数"])
+    sheet.append([6501001, datetime.datetime(2023, 6, 12, 8, 0), 100])
+    sheet.append([6501001, datetime.datetime(2023, 6, 13, 8, 0), 90])
+    sheet.append([6501001, datetime.datetime(2023, 6, 14, 8, 0), 112.5])
+    data = io.BytesIO()
+    book.save(data)
+    upload = SimpleUploadedFile("export.xlsx", data.getvalue())
+    client.force_login(staff)
+
+    response = client.post("/meters/import/", {"file": upload, "kind": "register", "store": "1"})
+
+    result = response.context["result"]
+    assert result.stored == 2
+    assert [(e["sheet"], e["row"], e["field"]) for e in result.errors] == [("6月", 4, "kwh")]
+    assert [str(v) for v in MeterReading.objects.order_by("read_at").values_list("kwh", flat=True)] == [
+        "100.00",
+        "112.50",
+    ]

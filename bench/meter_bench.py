@@ -64,7 +64,8 @@ def main():
     for i in range(0, len(rows), batch):
         stored += ingest(rows[i : i + batch], "interval").stored
     seconds = time.perf_counter() - started
-    result.update(ingest_rows=len(rows), stored=stored, ingest_s=round(seconds, 1), ingest_per_s=round(len(rows) / seconds))
+    result.update(ingest_rows=len(rows), stored=stored, ingest_s=round(seconds, 1))
+    result["ingest_per_s"] = round(len(rows) / seconds)
     print(json.dumps(result), file=sys.stderr, flush=True)
 
     started = time.perf_counter()
@@ -83,10 +84,11 @@ def main():
     print(json.dumps(result), file=sys.stderr, flush=True)
 
     well = Well.objects.exclude(meter_no="").order_by("pk").first()
+    eight_hours = datetime.timedelta(hours=8)
     year = [
         {
             "meter_no": well.meter_no,
-            "read_at": (watch.day_bounds(day - datetime.timedelta(days=n))[0] + datetime.timedelta(hours=8)).isoformat(),
+            "read_at": (watch.day_bounds(day - datetime.timedelta(days=n))[0] + eight_hours).isoformat(),
             "kwh": "1.00",
         }
         for n in range(365, 0, -1)

@@ -39,7 +39,7 @@ def test_a_sealed_well_drawing_electricity_shows_its_chart_and_alert_on_a_phone(
     chart.scroll_into_view_if_needed()
     assert chart.get_attribute("data-drawn") == "true"
     assert page.get_by_test_id("meter-alert").count() == 1
-    assert "32.5" in page.get_by_test_id("meter-months").inner_text()  # 5 days × 6.5 kWh
+    assert "26.0" in page.get_by_test_id("meter-months").inner_text()  # 4 days × 6.5 kWh
     width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1]
     screenshot(page, "meter-well-phone")

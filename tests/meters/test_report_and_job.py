@@ -51,7 +51,8 @@ def test_once_settled_the_report_says_so(campaign, sealed_well, send, officer):
     text = sentence(campaign, inspections=1, **figures)
 
     assert figures["meter_alerts_open"] == 0
-    assert "未发现已关停取水井重新启用的情况。通过井电双控监测发现疑似复启取水井1眼（预警1次），均已现场核查处置。" in text
+    assert "未发现已关停取水井重新启用的情况。" in text
+    assert "通过井电双控监测发现疑似复启取水井1眼（预警1次），均已现场核查处置。" in text
 
 
 def test_readings_without_alerts_make_the_sentence_true_with_its_figures(campaign, sealed_well, send):

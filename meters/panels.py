@@ -3,6 +3,8 @@
 with its closure steps marked and its estimated abstraction per month, and
 the dashboard's closed wells drawing electricity."""
 
+import datetime
+
 from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -26,9 +28,14 @@ def well_panel(request, well):
     if not well.meter_no:
         return ""
     today = timezone.localdate()
-    series = watch.daily(well, today=today)
-    months = watch.monthly(well, today=today)
     factor, source = watch.coefficient(well)
+    # One query of the readings for the chart's year and the table's 12
+    # calendar months (from the first of the month 11 months back).
+    first = min(watch.first_month(today), today - datetime.timedelta(days=364))
+    days = watch.daily(well, since=first)
+    months = watch.monthly(well, today=today, factor=factor, days=days)
+    year_ago = today - datetime.timedelta(days=364)
+    series = [(day, kwh) for day, kwh in days if day >= year_ago]
     events = WellEvent.objects.filter(well=well, action__in=MARKED_ACTIONS).order_by("pk")
     marks = [
         {"day": timezone.localdate(event.created_at).isoformat(), "name": str(event.get_action_display())}
@@ -59,10 +66,12 @@ def closed_wells_drawing(wells, *, limit=DASHBOARD_SHOWN):
     """The closed wells among ``wells`` that the watch found drawing
     electricity (a meter ticket), with their consumption since their
     closure (its first power cut, seal or acceptance): (rows, the count of
-    such wells). Five queries, whatever the numbers."""
+    such wells). One query when there are none, five at most."""
     flagged = Ticket.objects.filter(source=TicketSource.METER, well__in=wells.filter(status__in=CLOSED_STATUSES))
-    well_ids = list(flagged.order_by("-created_at").values_list("well_id", flat=True).distinct()[: limit * 3])
     count = flagged.values("well_id").distinct().count()
+    if not count:
+        return [], 0
+    well_ids = list(flagged.order_by("-created_at").values_list("well_id", flat=True).distinct()[: limit * 3])
     seen = []
     for pk in well_ids:
         if pk not in seen:

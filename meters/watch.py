@@ -30,7 +30,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -172,46 +172,52 @@ def coefficient(well):
     return FALLBACK_COEFFICIENT, _("the fallback coefficient")
 
 
-def monthly(well, *, months=12, today=None):
-    """The well's consumption and estimated abstraction per month, the last
-    ``months`` months to this one: [{month, kwh, m3}], oldest first."""
-    today = today or timezone.localdate()
+def first_month(today, months=12):
+    """The first day of the month ``months - 1`` months before today's."""
     first = datetime.date(today.year, today.month, 1)
     for _step in range(months - 1):
         first = (first - datetime.timedelta(days=1)).replace(day=1)
-    start, _end = day_bounds(first)
-    factor, _source = coefficient(well)
-    rows = dict(
-        MeterReading.objects.filter(well_id=well.pk, read_at__gte=start)
-        .annotate(month=TruncMonth("read_at"))
-        .values_list("month")
-        .annotate(kwh=Sum("consumed_kwh"))
-        .values_list("month", "kwh")
-    )
-    by_month = {
-        (timezone.localtime(k) if isinstance(k, datetime.datetime) else k).strftime("%Y-%m"): v for k, v in rows.items()
-    }
+    return first
+
+
+def monthly(well, *, months=12, today=None, factor=None, days=None):
+    """The well's consumption and estimated abstraction per month, the last
+    ``months`` months to this one: [{month, kwh, m3}], oldest first.
+    ``days``, the well's :func:`daily` series from the first of those
+    months, spares the query (the well page has it for its chart)."""
+    today = today or timezone.localdate()
+    first = first_month(today, months)
+    if factor is None:
+        factor, _source = coefficient(well)
+    if days is None:
+        days = daily(well, since=first)
+    by_month = {}
+    for day, kwh in days:
+        if day >= first:
+            key = day.strftime("%Y-%m")
+            by_month[key] = by_month.get(key, Decimal("0")) + Decimal(str(kwh or 0))
     answer = []
     month = first
     while month <= today:
-        kwh = by_month.get(month.strftime("%Y-%m")) or Decimal("0")
+        kwh = by_month.get(month.strftime("%Y-%m"), Decimal("0")).quantize(Decimal("0.01"))
         answer.append({"month": month.strftime("%Y-%m"), "kwh": kwh, "m3": (kwh * factor).quantize(Decimal("0.1"))})
         month = (month + datetime.timedelta(days=32)).replace(day=1)
     return answer
 
 
-def daily(well, *, days=365, today=None):
-    """[(day, kWh)] of the well's consumption over the last ``days`` days."""
-    today = today or timezone.localdate()
-    start, _end = day_bounds(today - datetime.timedelta(days=days - 1))
-    return list(
-        MeterReading.objects.filter(well_id=well.pk, read_at__gte=start)
+def daily(well, *, since):
+    """[(day, kWh)] of the well's consumption from ``since`` (a day) on, one
+    query on the (well, time) index."""
+    start, _end = day_bounds(since)
+    return [
+        (day, kwh)
+        for day, kwh in MeterReading.objects.filter(well_id=well.pk, read_at__gte=start)
         .annotate(day=TruncDate("read_at"))
         .values_list("day")
         .annotate(kwh=Sum("consumed_kwh"))
         .order_by("day")
         .values_list("day", "kwh")
-    )
+    ]
 
 
 # The work report -------------------------------------------------------------------

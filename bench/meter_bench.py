@@ -93,7 +93,12 @@ def main():
         }
         for n in range(365, 0, -1)
     ]
-    ingest(year[:-1], "interval")
+    # The day's reading of this meter came first: a series grows forward,
+    # so it goes, and the year comes in in order.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM meters_meterreading WHERE meter_no = %s", [well.meter_no])
+    stored_year = ingest(year, "interval").stored
+    assert stored_year == len(year), stored_year
     times = []
     for _ in range(20):
         started = time.perf_counter()
@@ -102,7 +107,7 @@ def main():
         days = watch.daily(well, since=watch.first_month(timezone.localdate()))
         watch.monthly(well, factor=factor, days=days)
         times.append((time.perf_counter() - started) * 1000)
-    result.update(chart_ms_median=round(statistics.median(times), 1), chart_ms_max=round(max(times), 1))
+    result.update(chart_days=len(days), chart_ms_median=round(statistics.median(times), 1), chart_ms_max=round(max(times), 1))
     print(json.dumps(result, ensure_ascii=False))
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import BUREAU_ROLES
 from accounts.models import Unit
-from supervision.choices import TICKET_ACTION_ROLES, TICKET_TRANSITIONS, TicketAction, TicketSource
+from supervision.choices import TICKET_ACTION_ROLES, TICKET_TRANSITIONS, TicketAction, TicketSource, TicketState
 from supervision.models import Patrol, SupervisionFile, Ticket, TicketEvent
 from wellclosure.validators import check_date, check_text
 from wells.changes import WorkflowError, actor_name, create_well
@@ -120,10 +120,12 @@ def perform(ticket, action, *, actor, data=None, version=None, files=()):
     return locked
 
 
-def open_ticket(*, source, actor=None, description, well=None, lat=None, lng=None, **links):
+def open_ticket(*, source, actor=None, description, well=None, lat=None, lng=None, assign=None, **links):
     """Open a ticket (``reported``) with its first event; ``links`` are the
     patrol or inspection it came from, the reporter's phone and hashed
-    address. Refuses a description that is empty, too long or holds a
+    address. ``assign``, a (unit, due_on) pair, assigns it at once, with its
+    own event (the meter watch's alerts, which nobody reads before their
+    unit must act). Refuses a description that is empty, too long or holds a
     control character. Call inside the caller's transaction where it has one."""
     description = _read_text({"description": description}, "description", _("description"))
     if well is not None and lat is None:
@@ -145,7 +147,52 @@ def open_ticket(*, source, actor=None, description, well=None, lat=None, lng=Non
             note=_("Opened from: %(source)s") % {"source": ticket.get_source_display()},
             data={"source": source},
         )
+        if assign is not None:
+            unit, due_on = assign
+            ticket.unit, ticket.due_on = unit, due_on
+            ticket.state = TicketState.ASSIGNED
+            ticket.version += 1
+            ticket.save(update_fields=["unit", "due_on", "state", "version", "updated_at"])
+            TicketEvent.objects.create(
+                ticket=ticket,
+                action=TicketAction.ASSIGN,
+                from_state=TicketState.REPORTED,
+                to_state=TicketState.ASSIGNED,
+                actor=actor,
+                actor_name=actor_name(actor) if actor else ticket.get_source_display(),
+                data={"unit": unit.pk, "unit_name": unit.name, "due_on": due_on.isoformat()},
+            )
     return ticket
+
+
+def settle(ticket, *, inspection, note):
+    """Close ``ticket`` because ``inspection`` (a 回头看 or a patrol's
+    finding, recorded through its door by someone who may) answered it —
+    the meter watch's alerts, which a visit to the well settles whatever it
+    found (a finding of reuse opens its own ticket). One event of action
+    ``review_pass`` with the inspection in its data, so the closed tickets
+    count as every other. A closed ticket is left as it is."""
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if locked.state == TicketState.CLOSED:
+            return locked
+        from_state = locked.state
+        locked.state = TicketState.CLOSED
+        locked.version += 1
+        if locked.inspection_id is None:
+            locked.inspection = inspection
+        locked.save(update_fields=["state", "version", "inspection", "updated_at"])
+        TicketEvent.objects.create(
+            ticket=locked,
+            action=TicketAction.REVIEW_PASS,
+            from_state=from_state,
+            to_state=TicketState.CLOSED,
+            actor=inspection.inspector,
+            actor_name=inspection.inspector_name,
+            note=note[:2000],
+            data={"inspection": inspection.pk, "result": inspection.result},
+        )
+    return locked
 
 
 def ticket_from_inspection(inspection, origin):
@@ -361,4 +408,4 @@ def _first_error(error, model=Ticket):
     return TicketError(error.messages[0])
 
 
-__all__ = ["TicketError", "available_actions", "open_ticket", "perform"]
+__all__ = ["TicketError", "available_actions", "open_ticket", "perform", "settle"]

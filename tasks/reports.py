@@ -150,6 +150,12 @@ class WorkReportFigures(CompletionRate):
     patrol_km: float = 0
     public_reports: int = 0
     public_reports_closed: int = 0
+    # From the meter watch (井电双控): whether readings come in, the alerts
+    # (疑似复启) opened, the wells they concern and those still open.
+    meter_watch: bool = False
+    meter_alerts: int = 0
+    meter_alert_wells: int = 0
+    meter_alerts_open: int = 0
     # Domestic wells still open whose replacement supply is not connected.
     supply_pending: int = 0
     enforced: int = 0
@@ -518,13 +524,20 @@ def _progress_sentence(f, day):
 def _supervision_sentence(f):
     reports = _public_reports_sentence(f)
     if not f.inspections and not f.patrols:
-        return "截至报告日期，工作台账中尚无巡查检查记录，关停后的巡查和“回头看”工作有待开展。" + reports
+        return (
+            "截至报告日期，工作台账中尚无巡查检查记录，关停后的巡查和“回头看”工作有待开展。"
+            + _meter_sentence(f)
+            + reports
+        )
     if f.reuse_found:
         reuse = f"发现已关停取水井重新启用{f.reuse_wells}眼（{f.reuse_found}次），已责令停止取水并重新纳入关停程序。"
-    elif f.inspections:
+    elif f.inspections and not f.meter_alerts_open:
         reuse = "未发现已关停取水井重新启用的情况。"
+    elif f.inspections:
+        reuse = "现场检查未发现已关停取水井重新启用的情况。"
     else:
         reuse = "尚未对已关停取水井开展现场检查。"
+    reuse += _meter_sentence(f)
     patrols = ""
     if f.patrols:
         counting = f"，其中达到巡查要求的{f.patrols_counting}次" if f.patrols_counting != f.patrols else ""
@@ -532,6 +545,19 @@ def _supervision_sentence(f):
     revisits = f"，其中对已关停取水井的“回头看”{f.revisits}次" if f.revisits else ""
     checks = f"共开展巡查检查{f.inspections}次{revisits}，" if f.inspections else ""
     return f"加强对取水井的巡查检查，防止已关停取水井死灰复燃。{patrols}{checks}{reuse}{reports}"
+
+
+def _meter_sentence(f):
+    """The meter watch's figures: the sentence above is true only when no
+    meter alert is still open; an open one is stated as such."""
+    if not f.meter_watch:
+        return ""
+    if not f.meter_alerts:
+        return "通过井电双控监测已关停取水井用电情况，未发现异常用电。"
+    text = f"通过井电双控监测发现疑似复启取水井{f.meter_alert_wells}眼（预警{f.meter_alerts}次）"
+    if f.meter_alerts_open:
+        return text + f"，其中{f.meter_alerts_open}次正在由责任单位核查处置。"
+    return text + "，均已现场核查处置。"
 
 
 def _public_reports_sentence(f):

@@ -803,9 +803,11 @@ def test_well_page_issues_the_same_queries_for_5_and_50_records(
     # session, user, groups (role), well, events, inspections, attachments,
     # the scope check of the actions, permissions (user's, groups'), unread
     # notifications (menu), the well's history records, its work plan (its
-    # tasks), the patrols that passed it and its tickets (supervision); on
+    # tasks), the patrols that passed it and its tickets (supervision), the
+    # meter panel (its coefficient: the well's own and the uses' defaults,
+    # the readings of the year, the closure events, the open alerts); on
     # PostgreSQL the field-history backstop too (its rows with their context)
-    with django_assert_max_num_queries(16 if connection.vendor == "postgresql" else 15):
+    with django_assert_max_num_queries(21 if connection.vendor == "postgresql" else 20):
         response = client.get(well_url(disconnected_well))
     assert html(response).count('data-testid="attachment"') == count
 
@@ -817,7 +819,8 @@ def test_dashboard_issues_the_same_queries_for_5_and_50_wells(
     client.force_login(leader)
     # session, user, groups (role), campaigns, the campaign filter's lookup,
     # totals, per unit, unit deadlines, per status, overdue list, map points,
-    # planned by deadline, actual by acceptance date, unread notifications
-    with django_assert_max_num_queries(14):
+    # planned by deadline, actual by acceptance date, unread notifications,
+    # the meter panel's count of closed wells drawing electricity
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("wells:dashboard"))
     assert len(response.context["chart_data"]["points"]) == len(many_wells)

@@ -44,6 +44,7 @@ from rest_framework.test import APIClient
 
 from accounts.choices import Role
 from accounts.models import ApiToken
+from meters.models import EmergencyUse, UseCoefficient, WellCoefficient
 from tasks.choices import NotificationKind, PublicityKind, Step
 from tasks.models import CampaignSettings, Duty, MonitoringWell, Notification, PublicityRecord, Task
 from tests.api.helpers import png_bytes
@@ -179,6 +180,15 @@ def world(admin_user, staff, officer, member, leader, well, other_well, campaign
             campaign=campaign, unit=grid_unit, kind=PublicityKind.POST, count=3, held_on=datetime.date(2023, 5, 1)
         ),
         "tasks.monitoringwell": monitoring_well,
+        "meters.usecoefficient": UseCoefficient.objects.get(use="irrigation"),
+        "meters.wellcoefficient": WellCoefficient.objects.create(well=well, m3_per_kwh="2.80"),
+        "meters.emergencyuse": EmergencyUse.objects.create(
+            well=well,
+            reason="管网检修",
+            starts_on=datetime.date(2023, 6, 1),
+            ends_on=datetime.date(2023, 6, 3),
+            approved_by="市水利局",
+        ),
     }
     return World(
         users=users,
@@ -722,6 +732,17 @@ MATRIX.update(
             body=empty,
             api=False,
         ),
+        # The meter watch: only the grid company's members post readings
+        # (an empty batch is refused for its missing kind); the bureau
+        # imports the monthly export (an empty form is refused).
+        "api:meter-readings": Entry(api("meter-readings"), {"POST": R(403, 403, 403, 400, 403, 401)}, body=empty),
+        "api:well-consumption": Entry(api("well-consumption", well_code), {"GET": WELL_READ}, scoped=True),
+        "meters:import": Entry(
+            page("meters:import"),
+            {"GET": BUREAU_PAGE, "POST": R(400, 400, 403, 403, 403, 302)},
+            body=empty,
+            api=False,
+        ),
         "supervision:public-well": Entry(
             page("supervision:public-well", well_code), {"GET": R(200, 200, 200, 200, 200, 200)}, api=False
         ),
@@ -765,6 +786,11 @@ ADMIN_PERMISSIONS = {
     "tasks.notification": ("v", "v", "v", "v", "v"),
     "tasks.publicityrecord": ("vacd", "vac", "v", "v", "v"),
     "tasks.monitoringwell": ("vacd", "vac", "v", "v", "v"),
+    # The meter watch: one default coefficient per use (changed, never
+    # added or deleted), the wells' own, the approved emergency uses (kept).
+    "meters.usecoefficient": ("vc", "v", "", "", "v"),
+    "meters.wellcoefficient": ("vacd", "vac", "", "", "v"),
+    "meters.emergencyuse": ("vac", "vac", "", "", "v"),
 }
 # Admins whose objects are scoped like the ledger's: the record of a well
 # out of scope (or another person's notification) is a 404.

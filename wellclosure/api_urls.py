@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("tasks.api.report_urls")),
     path("", include("tasks.api.urls")),
     path("", include("supervision.api.urls")),
+    path("", include("meters.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Its script is served from its own address (?script), not inline: the
     # site's Content-Security-Policy runs no inline script. GET only: the

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "wells",
     "tasks",
     "supervision",
+    "meters",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +180,15 @@ PUBLIC_REPORTS_PER_HOUR = env_int("PUBLIC_REPORTS_PER_HOUR", 5, minimum=1)
 PUBLIC_REPORT_MAX_PHOTOS = env_int("PUBLIC_REPORT_MAX_PHOTOS", 3, minimum=0)
 PUBLIC_REPORT_MAX_PHOTO_BYTES = env_int("PUBLIC_REPORT_MAX_PHOTO_BYTES", 5 * 1024 * 1024, minimum=1)
 
+# Meter watch (井电双控, docs/meters.md). The units whose members deliver the
+# grid company's meter readings through the API, by name; a day's
+# consumption above METER_ALERT_KWH on a closed well opens a 疑似复启 ticket
+# for its responsible unit, due METER_TICKET_DAYS later.
+METER_READING_UNITS = env_list("METER_READING_UNITS", ["国网昌吉供电公司客户服务中心"])
+METER_ALERT_KWH = env_int("METER_ALERT_KWH", 5, minimum=1)
+METER_TICKET_DAYS = env_int("METER_TICKET_DAYS", 7, minimum=1)
+METER_BATCH_MAX = env_int("METER_BATCH_MAX", 50_000, minimum=1)
+
 # The dashboard map's tile server, e.g. https://tiles.example.gov.cn/{z}/{x}/{y}.png
 # (bureau networks are often closed: empty shows the wells and the legend
 # on a plain background).
@@ -238,6 +248,8 @@ DAILY_JOBS = [
     ["well_tally", "compact"],
     ["clear_import_previews"],
     ["clear_idempotency_keys"],
+    # Meter watch: partitions ahead, yesterday's readings scanned (meters app).
+    ["meter_watch"],
 ]
 
 LOGGING = {

@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("tasks/", include("tasks.urls")),
     path("", include("supervision.urls")),
+    path("meters/", include("meters.urls")),
     path("", include("wells.urls")),
 ]

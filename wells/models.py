@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Case, Count, Exists, F, Func, OuterRef, Q, Sum, Value, When
+from django.db.models import Case, Count, Exists, Func, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -329,7 +329,9 @@ class Well(models.Model):
             # time: a member unit's first page at a million wells 2.4 s → 2 ms.
             models.Index(
                 settled_last(),
-                F("deadline").asc(nulls_last=True),
+                # Ascending puts NULLs last on PostgreSQL, as the list does
+                # (SQLite takes no NULLS LAST in an index).
+                "deadline",
                 "code",
                 name="well_settled_deadline_code",
                 condition=Q(archived_at__isnull=True),

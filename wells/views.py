@@ -59,6 +59,7 @@ from wells.filtersets import WellFilterSet, ledger_wells
 from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm, search_form, submit_or_refuse
 from wells.history import shown, well_history
 from wells.models import Attachment, Campaign, Township, Well, WellTally, settled_last
+from wells.panels import dashboard_panels, well_panels
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment, thumbnail_response
 from wells.workflow import WorkflowError
 from wells.workplan import actions_now, work_plan
@@ -407,6 +408,8 @@ def well_detail(request, code):
         "timeline": _timeline(well),
         # Every change to the well, by whom: the doors' records.
         "change_history": shown(well_history(well)),
+        # What the apps built on the wells show of it (the meter watch).
+        "panels": well_panels(request, well),
     }
     context["photo_warnings"] = [
         attachment for entry in context["timeline"] for attachment in entry["attachments"] if attachment.warning
@@ -791,6 +794,9 @@ def dashboard(request):
         "mapped_by_township": bool(areas),
         "today": timezone.localdate(),
         "may_report": request.user.sees_everything and campaign is not None,
+        # What the apps built on the wells add (the meter watch's closed
+        # wells drawing electricity), over the same wells.
+        "panels": dashboard_panels(request, wells),
     }
     return render(request, "wells/dashboard.html", context)
 

@@ -41,6 +41,8 @@ PAGES = {
         "/admin/wells/well/",
         "/admin/wells/wellevent/",
         "/admin/wells/inspection/add/",
+        "/admin/meters/emergencyuse/add/",
+        "/admin/meters/usecoefficient/",
     ],
     "staff": [
         *COMMON,
@@ -50,6 +52,7 @@ PAGES = {
         f"/well/{STAFF_WELL}/upload/",
         f"/well/{STAFF_WELL}/label/",
         "/tickets/new/",
+        "/meters/import/",
         "/report/",
         f"/report/well/{STAFF_WELL}/",
     ],

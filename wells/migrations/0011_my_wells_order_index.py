@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='well',
-            index=models.Index(models.Case(models.When(status__in=['accepted', 'retained'], then=models.Value(1)), default=models.Value(0), output_field=models.IntegerField()), models.OrderBy(models.F('deadline'), nulls_last=True), models.F('code'), condition=models.Q(('archived_at__isnull', True)), name='well_settled_deadline_code'),
+            index=models.Index(models.Case(models.When(status__in=['accepted', 'retained'], then=models.Value(1)), default=models.Value(0), output_field=models.IntegerField()), models.F('deadline'), models.F('code'), condition=models.Q(('archived_at__isnull', True)), name='well_settled_deadline_code'),
         ),
     ]

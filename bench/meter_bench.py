@@ -1,0 +1,117 @@
+"""The meter watch at a province's scale (issue 18), on a database filled by
+``manage.py generate_wells --count 1000000`` and migrated:
+
+    DATABASE_URL=postgres://…/wc_meters_bench .venv/bin/python bench/meter_bench.py
+
+1. ingest: a day of interval readings for every well with a meter, through
+   meters.ingest (COPY into a temporary table, INSERT … ON CONFLICT DO
+   NOTHING), in batches of METER_BATCH_MAX; readings/s;
+2. the same day resent (all duplicates);
+3. the daily scan over that day (meters.watch.scan);
+4. a well's one-year chart: 365 daily readings, then the well page's
+   series and months (meters.watch.daily + monthly), median of 20.
+
+It writes readings and tickets into the database it is given: use a scratch
+copy. Prints one JSON object."""
+
+import datetime
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wellclosure.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from meters import watch  # noqa: E402
+from meters.choices import CLOSED_STATUSES, EMERGENCY_STATUS  # noqa: E402
+from meters.ingest import ingest  # noqa: E402
+from wells.models import Well  # noqa: E402
+
+
+def main():
+    day = timezone.localdate() - datetime.timedelta(days=1)
+    start, _end = watch.day_bounds(day)
+    read_at = (start + datetime.timedelta(hours=23)).isoformat()
+    meters = list(Well.objects.exclude(meter_no="").values_list("meter_no", "status"))
+    rng = random.Random(18)
+    # Wells being closed draw as pumps do; a closed or retained well draws
+    # nothing, but for one in a thousand (the reuse the watch looks for).
+    quiet = CLOSED_STATUSES | {EMERGENCY_STATUS}
+
+    def kwh(status):
+        if status in quiet:
+            return "12.25" if rng.random() < 0.001 else "0.00"
+        return f"{rng.uniform(0, 40):.2f}"
+
+    rows = [{"meter_no": m, "read_at": read_at, "kwh": kwh(status)} for m, status in meters]
+    batch = settings.METER_BATCH_MAX
+    result = {"wells_with_meters": len(meters), "batch": batch, "day": day.isoformat()}
+
+    started = time.perf_counter()
+    stored = 0
+    for i in range(0, len(rows), batch):
+        stored += ingest(rows[i : i + batch], "interval").stored
+    seconds = time.perf_counter() - started
+    result.update(ingest_rows=len(rows), stored=stored, ingest_s=round(seconds, 1))
+    result["ingest_per_s"] = round(len(rows) / seconds)
+    print(json.dumps(result), file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    duplicates = 0
+    for i in range(0, len(rows), batch):
+        duplicates += ingest(rows[i : i + batch], "interval").duplicates
+    seconds = time.perf_counter() - started
+    result.update(resend_duplicates=duplicates, resend_s=round(seconds, 1))
+    print(json.dumps(result), file=sys.stderr, flush=True)
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE meters_meterreading")
+    started = time.perf_counter()
+    opened = watch.scan(day)
+    result.update(scan_s=round(time.perf_counter() - started, 1), alerts_opened=len(opened))
+    print(json.dumps(result), file=sys.stderr, flush=True)
+
+    well = Well.objects.exclude(meter_no="").order_by("pk").first()
+    eight_hours = datetime.timedelta(hours=8)
+    year = [
+        {
+            "meter_no": well.meter_no,
+            "read_at": (watch.day_bounds(day - datetime.timedelta(days=n))[0] + eight_hours).isoformat(),
+            "kwh": "1.00",
+        }
+        for n in range(365, 0, -1)
+    ]
+    # The day's reading of this meter came first: a series grows forward,
+    # so it goes, and the year comes in in order.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM meters_meterreading WHERE meter_no = %s", [well.meter_no])
+    stored_year = ingest(year, "interval").stored
+    assert stored_year == len(year), stored_year
+    times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        # What the well page does: the coefficient, one query of the readings.
+        factor, _source = watch.coefficient(well)
+        days = watch.daily(well, since=watch.first_month(timezone.localdate()))
+        watch.monthly(well, factor=factor, days=days)
+        times.append((time.perf_counter() - started) * 1000)
+    result.update(
+        chart_days=len(days), chart_ms_median=round(statistics.median(times), 1), chart_ms_max=round(max(times), 1)
+    )
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -28,4 +28,7 @@ class TaskFilterSet(filters.FilterSet):
         today = timezone.localdate()
         if value:
             return queryset.overdue(today)
-        return queryset.exclude(pk__in=queryset.overdue(today).values("pk"))
+        # The condition negated in place: NOT (pk IN (the overdue tasks)),
+        # which PostgreSQL cannot plan as an anti-join, took 155 s at a
+        # million wells.
+        return queryset.exclude(status=TaskStatus.OPEN, due_on__lt=today)

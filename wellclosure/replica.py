@@ -12,8 +12,9 @@ pinning. Without a replica everything reads the primary, as before.
 
 - :class:`ReplicaRouter`: Django's database router. Writes, migrations
   and reads inside a transaction stay on the primary.
-- :func:`reads_from_replica`: marks a view whose reads may be served by
-  the replica (the dashboard, the summary, the exports).
+- :func:`reads_from_replica` (a page) and :class:`ReplicaReadsMixin` (an
+  API view): a view whose reads may be served by the replica (the
+  dashboard, the summary, the exports, the work report).
 - :class:`PinToPrimaryMiddleware`: sets and reads the writer's cookie.
 """
 
@@ -32,8 +33,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def replica_alias():
     """The replica's alias, or None when none is configured."""
-    alias = getattr(settings, "REPLICA_DATABASE", None)
-    return alias if alias and alias in settings.DATABASES else None
+    return getattr(settings, "REPLICA_DATABASE", None)
 
 
 class ReplicaRouter:
@@ -76,6 +76,10 @@ def reads_from_replica(view):
     def wrapped(*args, **kwargs):
         request = next(arg for arg in args if hasattr(arg, "COOKIES"))
         allowed = request.method == "GET" and not _pinned(request)
+        # Who is asking is read from the primary, first: someone who has
+        # just signed in (or been given a role) is not yet on the replica.
+        user = getattr(request, "user", None)
+        getattr(user, "role", None)
         token = _replica_reads.set(allowed)
         try:
             response = view(*args, **kwargs)
@@ -99,11 +103,24 @@ def _reading_from_replica(chunks):
 
 
 class ReplicaReadsMixin:
-    """For a class-based view (DRF's included): its GETs may read from the
-    replica (:func:`reads_from_replica`)."""
+    """For a DRF view: its GETs may read from the replica, once the caller
+    is authenticated (on the primary: a token just issued is not yet on the
+    replica), unless the request is pinned to the primary."""
 
-    def dispatch(self, request, *args, **kwargs):
-        return reads_from_replica(super().dispatch)(request, *args, **kwargs)
+    _replica_token = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method == "GET" and not _pinned(request):
+            self._replica_token = _replica_reads.set(True)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if self._replica_token is not None:
+            _replica_reads.reset(self._replica_token)
+            self._replica_token = None
+            if getattr(response, "streaming", False):
+                response.streaming_content = _reading_from_replica(response.streaming_content)
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class PinToPrimaryMiddleware:

@@ -125,7 +125,7 @@ if _replica_url:
     if not _database_url:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL: a replica of which primary?")
     DATABASES["replica"] = {**database_from_url(_replica_url), "TEST": {"MIRROR": "default"}}
-REPLICA_DATABASE = "replica"
+REPLICA_DATABASE = "replica" if _replica_url else None
 DATABASE_ROUTERS = ["wellclosure.replica.ReplicaRouter"]
 # How long a writer's own reads stay on the primary after a write.
 REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 15)

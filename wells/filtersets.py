@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Division, Unit
 from wells.choices import Category, InspectionResult, Status, Use
@@ -61,6 +63,7 @@ class DivisionCodeField(forms.CharField):
         return division
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class DivisionFilter(filters.Filter):
     field_class = DivisionCodeField
 

@@ -177,10 +177,13 @@ class TicketQuerySet(models.QuerySet):
         if role is None:
             return self.none()
         if user.reads_bureau_subtree:
+            # Subqueries, not joins: the workflow locks the ticket row
+            # (FOR UPDATE cannot take the nullable side of an outer join).
+            reached_units = Unit.objects.filter(Q(division__isnull=True) | Q(division__in=divisions_reached_by(user)))
             return self.filter(
-                Q(well__campaign__in=campaigns_reached_by(user))
-                | Q(well__isnull=True, unit__division__isnull=True)
-                | Q(well__isnull=True, unit__division__in=divisions_reached_by(user))
+                Q(well__in=Well.objects.filter(campaign__in=campaigns_reached_by(user)).values("pk"))
+                | Q(well__isnull=True, unit__isnull=True)
+                | Q(well__isnull=True, unit__in=reached_units.values("pk"))
             )
         if role in (Role.TOWNSHIP_OFFICER, Role.UNIT_MEMBER) and user.unit_id:
             return self.filter(Q(unit_id=user.unit_id) | Q(opened_by=user))

@@ -58,9 +58,11 @@ class UserEditForm(UserChangeForm):
 
 @admin.register(Unit)
 class UnitAdmin(HistoryAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "short_name", "kind")
+    list_display = ("name", "short_name", "kind", "division")
     list_filter = ("kind",)
+    list_select_related = ("division",)
     search_fields = ("name", "short_name")
+    raw_id_fields = ("division",)
 
 
 @admin.register(User)

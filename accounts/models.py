@@ -1,13 +1,69 @@
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
-from accounts.choices import BUREAU_ROLES, SEE_ALL_ROLES, Role, UnitKind
+from accounts.choices import BUREAU_ROLES, PATH_LENGTHS, SEE_ALL_ROLES, DivisionLevel, Role, UnitKind
 from wellclosure.history import tracked
 from wellclosure.validators import no_control_characters
+
+
+class DivisionManager(models.Manager):
+    def get_by_natural_key(self, path):
+        return self.get(path=path)
+
+
+class Division(models.Model):
+    """An administrative division (行政区划): the region, a prefecture, a
+    county or a township, by its code (GB/T 2260 for the first three, the
+    12-digit statistical code for all). The codes nest, so a division's
+    ``path`` — its code's significant digits (65, 6523, 652301, 652301005)
+    — begins every path below it: the subtree of a division is
+    ``path__startswith``. The unique path has an index PostgreSQL uses for
+    a prefix (Django adds a ``varchar_pattern_ops`` twin, ``…_like``, to a
+    unique ``CharField``: EXPLAIN shows an index scan on ``path ~>=~ '6523'
+    AND path ~<~ '6524'``). Loaded from data (accounts/data/,
+    ``manage.py load_divisions``), never typed."""
+
+    path = models.CharField(_("code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=50, validators=[no_control_characters])
+    level = models.CharField(_("level"), max_length=20, choices=DivisionLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+
+    objects = DivisionManager()
+
+    class Meta:
+        verbose_name = _("administrative division")
+        verbose_name_plural = _("administrative divisions")
+        ordering = ["path"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.path,)
+
+    @property
+    def code(self):
+        """The 12-digit statistical code (统计用区划代码)."""
+        return self.path.ljust(12, "0")
+
+    @property
+    def child_level(self):
+        """The level below this one, or None for a township."""
+        levels = list(DivisionLevel)
+        index = levels.index(self.level)
+        return levels[index + 1] if index + 1 < len(levels) else None
+
+    def ancestors(self):
+        """The divisions above this one, from the top (one query)."""
+        prefixes = [self.path[:length] for length in PATH_LENGTHS.values() if length < len(self.path)]
+        return list(Division.objects.filter(path__in=prefixes).order_by("path"))
 
 
 class UnitManager(models.Manager):
@@ -24,6 +80,17 @@ class Unit(models.Model):
     short_name = models.CharField(_("short name"), max_length=50, blank=True, validators=[no_control_characters])
     kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
     duties = models.TextField(_("duties"), blank=True, validators=[no_control_characters])
+    # Where the unit answers: a bureau's staff and leaders see the work of
+    # its division and below (DESIGN §9).
+    division = models.ForeignKey(
+        Division,
+        verbose_name=_("administrative division"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="units",
+        help_text=_("A bureau's staff and leaders see the work of this division and the divisions below it."),
+    )
 
     objects = UnitManager()
 
@@ -37,6 +104,12 @@ class Unit(models.Model):
 
     def natural_key(self):
         return (self.name,)
+
+    def clean(self):
+        # Once the deployment knows its divisions, a bureau without one
+        # would read every bureau's work (wells.scope): refused.
+        if self.kind == UnitKind.BUREAU and self.division_id is None and Division.objects.exists():
+            raise ValidationError({"division": _("Place the bureau in its administrative division.")})
 
 
 # No password hashes in the history, and no event per sign-in.
@@ -110,7 +183,10 @@ class User(AbstractUser):
         return self.role in BUREAU_ROLES
 
     @property
-    def sees_everything(self):
+    def reads_bureau_subtree(self):
+        """Whether the user reads all the work of their bureau's division and
+        below (bureau roles and leaders); which work that is, is
+        :mod:`wells.scope`'s to say."""
         return self.role in SEE_ALL_ROLES
 
 

@@ -23,6 +23,7 @@ from supervision.choices import Frequency, PatrolState, TicketAction, TicketSour
 from wellclosure.validators import no_control_characters
 from wells.choices import InspectionResult
 from wells.models import AppendOnly, Campaign, Inspection, Well, latitude_field, longitude_field
+from wells.scope import campaigns_reached_by, divisions_reached_by
 
 
 class PatrolRule(models.Model):
@@ -65,13 +66,14 @@ class PatrolDuty(models.Model):
 
 class PatrolQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Bureau roles and leaders see every patrol; a township officer (or
-        a member unit) the patrols of their own unit."""
+        """Bureau roles and leaders see the patrols of the campaigns of their
+        bureau's division and below (wells.scope); a township officer (or a
+        member unit) the patrols of their own unit."""
         role = getattr(user, "role", None)
         if role is None:
             return self.none()
-        if user.sees_everything:
-            return self
+        if user.reads_bureau_subtree:
+            return self.filter(campaign__in=campaigns_reached_by(user))
         if user.unit_id:
             return self.filter(unit_id=user.unit_id)
         return self.none()
@@ -165,13 +167,24 @@ def _tracking_number():
 
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Bureau roles and leaders see every ticket; a township officer or a
-        member unit those assigned to their unit, and those they opened."""
+        """Bureau roles and leaders see the tickets of the wells they see
+        (their bureau's division and below, wells.scope), and those of no
+        well assigned to a unit of that subtree, or to a unit placed in no
+        division or to none yet (a public report waiting to be triaged: the
+        one pool every bureau reads); a township officer or a member unit
+        those assigned to their unit, and those they opened."""
         role = getattr(user, "role", None)
         if role is None:
             return self.none()
-        if user.sees_everything:
-            return self
+        if user.reads_bureau_subtree:
+            # Subqueries, not joins: the workflow locks the ticket row
+            # (FOR UPDATE cannot take the nullable side of an outer join).
+            reached_units = Unit.objects.filter(Q(division__isnull=True) | Q(division__in=divisions_reached_by(user)))
+            return self.filter(
+                Q(well__in=Well.objects.filter(campaign__in=campaigns_reached_by(user)).values("pk"))
+                | Q(well__isnull=True, unit__isnull=True)
+                | Q(well__isnull=True, unit__in=reached_units.values("pk"))
+            )
         if role in (Role.TOWNSHIP_OFFICER, Role.UNIT_MEMBER) and user.unit_id:
             return self.filter(Q(unit_id=user.unit_id) | Q(opened_by=user))
         return self.none()

@@ -24,6 +24,7 @@ from supervision.workflow import TicketError
 from wells.changes import actor_name, record_inspection
 from wells.choices import InspectionResult
 from wells.models import CHINA_LAT, CHINA_LNG, Campaign, Well
+from wells.scope import campaigns_reached_by
 
 # Who patrols: the township officers, for their own unit.
 PATROLLING_ROLES = frozenset({Role.TOWNSHIP_OFFICER})
@@ -315,13 +316,13 @@ def compliance(duties, as_of):
 
 
 def duties_visible_to(user):
-    """The patrol duties whose compliance ``user`` sees: all for the bureau
-    and leaders, their own unit's for the others."""
+    """The patrol duties whose compliance ``user`` sees: those of the
+    campaigns of their bureau's subtree for the bureau and leaders, their own unit's for the others."""
     duties = PatrolDuty.objects.all()
     if getattr(user, "role", None) is None:
         return duties.none()
-    if user.sees_everything:
-        return duties
+    if user.reads_bureau_subtree:
+        return duties.filter(campaign__in=campaigns_reached_by(user))
     return duties.filter(unit_id=user.unit_id) if user.unit_id else duties.none()
 
 

@@ -18,7 +18,7 @@ from tasks.services import inspections_due, task_overview
 from wellclosure.paging import BoundedPaginator
 from wells.filtersets import WellFilterSet
 from wells.forms import search_form, submit_or_refuse
-from wells.models import Phase, Well
+from wells.models import Campaign, Phase, Well
 
 PAGE_SIZE = 50
 
@@ -106,13 +106,15 @@ def supply(request, pk):
 def overview(request):
     """The bureau's (and leaders') view of the work ledger: each unit's open
     and overdue tasks, the campaign's milestones, the wells due for 回头看."""
-    if not request.user.sees_everything:
+    if not request.user.reads_bureau_subtree:
         raise PermissionDenied
     tasks = Task.objects.visible_to(request.user)
     wells = Well.objects.visible_to(request.user)
     context = {
         "units": task_overview(tasks),
-        "milestones": Phase.objects.select_related("campaign").order_by("campaign", "order"),
+        "milestones": Phase.objects.filter(campaign__in=Campaign.objects.visible_to(request.user))
+        .select_related("campaign")
+        .order_by("campaign", "order"),
         "inspections_due": inspections_due(wells).select_related("township", "responsible_unit")[:50],
     }
     return render(request, "tasks/overview.html", context)

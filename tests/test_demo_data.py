@@ -12,7 +12,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from accounts.choices import Role, UnitKind
-from accounts.models import Unit, User
+from accounts.models import Division, Unit, User
 from wells.choices import Category, OwnerKind, Status, Use
 from wells.models import Campaign, Phase, Township, Well
 
@@ -65,8 +65,9 @@ def test_every_member_unit_of_the_leading_group_is_there_with_its_duties(demo):
         "中山路街道办事处": UnitKind.TOWNSHIP,
         "宁边路街道办事处": UnitKind.TOWNSHIP,
     }
-    assert dict(Unit.objects.values_list("name", "kind")) == expected
-    assert not Unit.objects.filter(duties="").exists()
+    leading_group = Unit.objects.exclude(name="昌吉州水利局")
+    assert dict(leading_group.values_list("name", "kind")) == expected
+    assert not leading_group.filter(duties="").exists()
     assert "井电双控" in Unit.objects.get(name="国网昌吉供电公司客户服务中心").duties
     assert "城市应急备用水源机井的日常管理" in Unit.objects.get(name="市城市管理局").duties
     assert "主体责任" in Unit.objects.get(name="中山路街道办事处").duties
@@ -186,6 +187,7 @@ def test_every_demo_well_passes_model_validation(demo):
         ("water", Role.UNIT_MEMBER, "市清源水务有限责任公司"),
         ("investco", Role.UNIT_MEMBER, "市经济发展投资有限责任公司"),
         ("leader", Role.LEADER, "昌吉市水利局"),
+        ("prefecture", Role.LEADER, "昌吉州水利局"),
     ],
 )
 def test_demo_users_sign_in_with_the_demo_password_and_hold_their_role(demo, settings, username, role, unit):
@@ -203,7 +205,7 @@ def test_demo_users_sign_in_with_the_demo_password_and_hold_their_role(demo, set
 
 @pytest.mark.parametrize(
     ("username", "visible"),
-    [("zhongshan", 9), ("ningbian", 10), ("leader", 36), ("staff", 36), ("admin", 36)],
+    [("zhongshan", 9), ("ningbian", 10), ("leader", 36), ("staff", 36), ("admin", 36), ("prefecture", 36)],
 )
 def test_demo_users_see_the_wells_of_their_scope(demo, username, visible):
     user = User.objects.get(username=username)
@@ -221,9 +223,10 @@ def test_loading_the_demo_twice_does_not_duplicate_it(demo):
     assert Campaign.objects.count() == 1
     assert Phase.objects.count() == 4
     assert Well.objects.count() == 36
-    assert Unit.objects.count() == 16
+    assert Unit.objects.count() == 17
     assert Township.objects.count() == 5
-    assert User.objects.count() == 8
+    assert User.objects.count() == 9
+    assert Division.objects.count() == 1529
 
 
 def test_a_well_added_after_the_demo_gets_a_fresh_id(demo):
@@ -256,3 +259,34 @@ def test_the_demo_refuses_to_load_over_a_ledger_of_other_wells(db):
     assert (real.code, real.owner_name) == ("REAL-0001", "真实取水户")
     assert Well.objects.count() == 1
     assert not Campaign.objects.filter(notice_no="昌市政办发〔2022〕7号").exists()
+    assert not Division.objects.exists()
+
+
+def test_the_demo_is_placed_in_changji_prefecture_and_xinjiang(demo):
+    bureau = Unit.objects.get(name="昌吉市水利局")
+    assert demo.bureau == bureau
+    assert (bureau.division.code, bureau.division.name) == ("652301000000", "昌吉市")
+    assert [(d.path, d.name) for d in bureau.division.ancestors()] == [
+        ("65", "新疆维吾尔自治区"),
+        ("6523", "昌吉回族自治州"),
+    ]
+    prefecture = Unit.objects.get(name="昌吉州水利局")
+    assert (prefecture.kind, prefecture.division.path) == (UnitKind.BUREAU, "6523")
+    # The statistical codes of the plan's five townships and streets.
+    assert dict(Township.objects.values_list("name", "division__path")) == {
+        "宁边路街道": "652301001",
+        "建国路街道": "652301004",
+        "中山路街道": "652301005",
+        "滨湖镇": "652301106",
+        "庙尔沟乡": "652301203",
+    }
+
+
+def test_the_divisions_are_all_of_xinjiang_down_to_the_townships(demo):
+    levels = Counter(Division.objects.values_list("level", flat=True))
+    assert levels == {"region": 1, "prefecture": 15, "county": 108, "township": 1405}
+    changji = Division.objects.get(path="6523")
+    assert sorted(changji.children.values_list("name", flat=True)) == sorted(
+        ["昌吉市", "阜康市", "呼图壁县", "玛纳斯县", "奇台县", "吉木萨尔县", "木垒哈萨克自治县"]
+    )
+    assert all(d.path.startswith(d.parent.path) for d in Division.objects.exclude(parent=None).select_related("parent"))

@@ -819,8 +819,9 @@ def test_dashboard_issues_the_same_queries_for_5_and_50_wells(
     client.force_login(leader)
     # session, user, groups (role), campaigns, the campaign filter's lookup,
     # totals, per unit, unit deadlines, per status, overdue list, map points,
-    # planned by deadline, actual by acceptance date, unread notifications,
-    # the meter panel's count of closed wells drawing electricity
-    with django_assert_max_num_queries(15):
+    # planned by deadline, actual by acceptance date, the user's bureau's
+    # division, the drill-down by division, unread notifications, the meter
+    # panel's count of closed wells drawing electricity
+    with django_assert_max_num_queries(17):
         response = client.get(reverse("wells:dashboard"))
     assert len(response.context["chart_data"]["points"]) == len(many_wells)

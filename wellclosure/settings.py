@@ -9,6 +9,7 @@ import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from wellclosure.env import database_from_url, env_bool, env_int, env_list, env_networks, env_replaced, env_str
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     "wellclosure.history.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A writer's next reads from the primary, not the replica (wellclosure/replica.py).
+    "wellclosure.replica.PinToPrimaryMiddleware",
     # Last: turns a locked-out sign-in into the lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -114,6 +117,20 @@ else:
             },
         }
     }
+
+# A PostgreSQL streaming replica for the dashboards, summaries and exports
+# (wellclosure/replica.py, docs/deploy.md); without it everything reads the
+# primary. In tests the alias mirrors the primary's connection (the tests of
+# a real replica open their own: tests/test_replica.py).
+_replica_url = env_str("DATABASE_REPLICA_URL", "")
+if _replica_url:
+    if not _database_url:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL: a replica of which primary?")
+    DATABASES["replica"] = {**database_from_url(_replica_url), "TEST": {"MIRROR": "default"}}
+REPLICA_DATABASE = "replica" if _replica_url else None
+DATABASE_ROUTERS = ["wellclosure.replica.ReplicaRouter"]
+# How long a writer's own reads stay on the primary after a write.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 15)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -707,8 +707,9 @@ class InspectionAdmin(WellRecordAdmin):
 
 @admin.register(Township)
 class TownshipAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "government")
-    list_select_related = ("government",)
+    list_display = ("code", "name", "government", "division")
+    list_select_related = ("government", "division")
+    raw_id_fields = ("division",)
     search_fields = ("code", "name")
 
 
@@ -718,8 +719,13 @@ class PhaseInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
-    list_display = ("name", "notice_no", "issued_on", "deadline", "lead_unit")
-    list_select_related = ("lead_unit",)
+class CampaignAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
+    list_display = ("name", "notice_no", "issued_on", "deadline", "bureau", "lead_unit")
+    list_select_related = ("lead_unit", "bureau")
+
+    def get_queryset(self, request):
+        # Another bureau's campaign is out of scope: 404, as its wells.
+        return super().get_queryset(request).visible_to(request.user)
+
     search_fields = ("name", "notice_no")
     inlines = [PhaseInline]

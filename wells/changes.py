@@ -33,7 +33,7 @@ from accounts.choices import BUREAU_ROLES, Role
 from wellclosure import bulk
 from wellclosure.validators import check_text
 from wells.choices import Action, Category, ChangeKind, InspectionResult, Status
-from wells.models import Attachment, Inspection, Well, WellChange, WellEvent
+from wells.models import Attachment, Campaign, Inspection, Well, WellChange, WellEvent
 
 
 class WorkflowError(Exception):
@@ -335,9 +335,18 @@ def create_well(*, actor, values, kind=ChangeKind.FACTS, note=""):
     _refuse_fields(values, actor)
     well = Well(**values)
     well.full_clean()
+    refuse_unreached_campaigns([well], actor)
     with transaction.atomic():
         insert_wells([well], actor=actor, kind=kind, note=note)
     return well
+
+
+def refuse_unreached_campaigns(wells, actor):
+    """New wells join only campaigns of the actor's bureau's division and
+    below (wells.scope): another bureau's answers as one that is not there."""
+    asked = {well.campaign_id for well in wells}
+    if asked - set(Campaign.objects.visible_to(actor).filter(pk__in=asked).values_list("pk", flat=True)):
+        raise WorkflowError(_("No such campaign."), field="campaign")
 
 
 def insert_wells(wells, *, actor, kind, note=""):
@@ -491,6 +500,8 @@ def import_wells(*, actor, created, updated, note=""):
     their :func:`snapshot` from before. Every row bumps its version and gets
     its own history record; new wells get their tasks. Call inside the
     import's transaction."""
+    if created:
+        refuse_unreached_campaigns(created, actor)
     insert_wells(created, actor=actor, kind=ChangeKind.IMPORT, note=note)
     if not updated:
         return

@@ -9,8 +9,10 @@ each row counts its ``wells``. Both have the columns the figures read
 figure cannot mean one thing on the dashboard and another in the API."""
 
 from django.db.models import Q
+from django.db.models.functions import Substr
 from django.utils import timezone
 
+from accounts.choices import PATH_LENGTHS
 from wells.choices import SETTLED_STATUSES, Status
 
 # The figures a summary counts; to_close and the completion rate follow.
@@ -93,6 +95,29 @@ class LedgerFigures:
             .order_by("deadline", "responsible_unit_id")
         )
 
+    def by_division(self, parent=None, today=None):
+        """One row of :meth:`summary_counts` per division one level below
+        ``parent`` (an :class:`accounts.models.Division`; None: the
+        regions) that has wells, by the path of the division of the wells'
+        townships cut to that level's length, and a row of ``path`` None
+        for the wells of no township or of a township placed in no division
+        (only without a ``parent``: below one, every well lies in it). The
+        rows sum to the totals of the same wells: each well has one
+        township, and a township one division."""
+        length = next((n for n in PATH_LENGTHS.values() if n > len(parent.path if parent else "")), None)
+        if length is None:
+            return []
+        figures = self if parent is None else self.filter(township__division__path__startswith=parent.path)
+        rows = (
+            figures.order_by()
+            .annotate(division_path=Substr("township__division__path", 1, length))
+            .values("division_path")
+            .annotate(**_summary_aggregates(self, today or timezone.localdate()))
+            .filter(total__gt=0)
+            .order_by("division_path")
+        )
+        return [_with_completion_rate(row) for row in rows]
+
     def by_township(self, today=None):
         """One row of :meth:`summary_counts` per township (None for wells of
         no township), with ``located``, ``lat_sum`` and ``lng_sum``."""
@@ -123,3 +148,32 @@ def _with_completion_rate(counts):
     rate = completion_rate(counts["accepted"], counts["to_close"])
     counts["completion_rate"] = None if rate is None else round(rate, 4)
     return counts
+
+
+def rolled_up(figures, parent, totals, today=None):
+    """The drill-down of ``figures`` below ``parent`` (a Division, or None
+    for the regions): :meth:`LedgerFigures.by_division` with each row's
+    division (``path``, 12-digit ``code``, ``name``, ``level``), and one
+    more row of ``path`` None for what ``totals`` (the same figures'
+    summary) hold outside ``parent`` or in no division, so that the rows
+    always sum to the totals. None below a township."""
+    from accounts.models import Division  # accounts is below wells; imported late for the models' load order
+
+    if parent is not None and parent.child_level is None:
+        return []  # a township: nothing below it
+    rows = figures.by_division(parent, today)
+    names = Division.objects.filter(path__in=[row["division_path"] for row in rows if row["division_path"]]).in_bulk(
+        field_name="path"
+    )
+    for row in rows:
+        division = names.get(row.pop("division_path") or "")
+        row.update(
+            path=division.path if division else None,
+            code=division.code if division else None,
+            name=division.name if division else None,
+            level=division.level if division else None,
+        )
+    rest = {name: totals[name] - sum(row[name] for row in rows) for name in COUNTED}
+    if any(rest.values()):
+        rows.append(_with_completion_rate(rest) | {"path": None, "code": None, "name": None, "level": None})
+    return rows

@@ -7,12 +7,15 @@ import operator
 from functools import reduce
 
 import django_filters as filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
-from accounts.models import Unit
+from accounts.models import Division, Unit
 from wells.choices import Category, InspectionResult, Status, Use
 from wells.models import SEARCHED_FIELDS, Campaign, Inspection, Township, Well, tripled_upper
 
@@ -45,6 +48,26 @@ class KeyChoiceFilter(filters.ModelChoiceFilter):
     field_class = KeyChoiceField
 
 
+class DivisionCodeField(forms.CharField):
+    """An administrative division by its code, typed (a select of every
+    township of a region would weigh down each page that shows the
+    filters): read from the database only when given."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        division = Division.objects.filter(path=value).first() if value.isascii() and value.isdigit() else None
+        if division is None:
+            raise ValidationError(_("No administrative division has the code %(code)s.") % {"code": value[:20]})
+        return division
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class DivisionFilter(filters.Filter):
+    field_class = DivisionCodeField
+
+
 class StatusFilter(filters.MultipleChoiceFilter):
     """One or more statuses (``status=a&status=b``) as one ``status IN (…)``,
     which the indexes that hold the status serve as ranges; django-filter's
@@ -61,6 +84,14 @@ class WellFilterSet(filters.FilterSet):
 
     campaign = KeyChoiceFilter(label=_("Campaign"), queryset=Campaign.objects.all())
     township = KeyChoiceFilter(label=_("Township or street"), queryset=Township.objects.all(), to_field_name="code")
+    # An addition to DESIGN §5: the wells whose township lies in this
+    # administrative division (its code, 2 to 9 digits: 6523, 652301) or below.
+    division = DivisionFilter(
+        label=_("Administrative division"),
+        method="filter_division",
+        max_length=12,
+        help_text=_("A division's code (65, 6523, 652301, 652301005): the wells of its townships and below."),
+    )
     unit = KeyChoiceFilter(label=_("Responsible unit"), field_name="responsible_unit", queryset=Unit.objects.all())
     status = StatusFilter(label=_("Status"), choices=Status.choices)
     category = filters.ChoiceFilter(label=_("Category"), choices=Category.choices)
@@ -99,6 +130,10 @@ class WellFilterSet(filters.FilterSet):
         # The list starts from the archive already (ledger_wells); this only
         # keeps a queryset that started elsewhere from mixing the two.
         return queryset.filter(archived_at__isnull=value != "true")
+
+    def filter_division(self, queryset, name, value):
+        # Over the wells or over the well tally (wells.tally.figures).
+        return queryset.filter(township__division__path__startswith=value.path)
 
     def filter_use(self, queryset, name, value):
         return queryset.with_use(value)

@@ -15,7 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
-from accounts.models import Unit
+from accounts.models import Division, Unit
 from wellclosure.history import tracked
 from wellclosure.validators import clean_file_name, date_in_range, no_control_characters
 from wells.choices import (
@@ -32,7 +32,7 @@ from wells.choices import (
 )
 from wells.fields import MultipleChoiceTextField
 from wells.figures import LedgerFigures, is_overdue, overdue_q
-from wells.scope import ScopedQuerySet
+from wells.scope import ScopedQuerySet, campaigns_reached_by
 
 # China's bounding box in WGS84: a point outside it is a typo (swapped
 # latitude and longitude, a missing digit), not a well.
@@ -84,6 +84,17 @@ class Township(models.Model):
         related_name="townships",
         help_text=_("The township or street government that answers for this area."),
     )
+    # The township as an administrative division (its 12-digit code): the
+    # figures roll up from it to the county, the prefecture and the region.
+    division = models.OneToOneField(
+        Division,
+        verbose_name=_("administrative division"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="township",
+        limit_choices_to={"level": "township"},
+    )
 
     objects = TownshipManager()
 
@@ -99,8 +110,21 @@ class Township(models.Model):
         return (self.code,)
 
 
+class CampaignQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The campaigns ``user`` reads: bureau roles and leaders those of
+        their bureau's division and below (wells.scope); the others those
+        of the wells they see."""
+        if getattr(user, "role", None) is None:
+            return self.none()
+        if user.reads_bureau_subtree:
+            return self.filter(pk__in=campaigns_reached_by(user).values("pk"))
+        return self.filter(pk__in=Well.objects.visible_to(user).values("campaign_id"))
+
+
 class Campaign(models.Model):
-    """A closure campaign: one government plan with its notice and deadline."""
+    """A closure campaign: one government plan with its notice and deadline,
+    run by one water bureau."""
 
     name = models.CharField(_("name"), max_length=200, validators=[no_control_characters])
     notice_no = models.CharField(_("notice number"), max_length=100, blank=True, validators=[no_control_characters])
@@ -108,6 +132,18 @@ class Campaign(models.Model):
     deadline = models.DateField(_("deadline"), null=True, blank=True, validators=[date_in_range])
     lead_unit = models.ForeignKey(
         Unit, verbose_name=_("lead unit"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The water bureau whose campaign it is: its division decides who reads
+    # the campaign's wells (wells.scope), the bureau's and those above it.
+    bureau = models.ForeignKey(
+        Unit,
+        verbose_name=_("bureau"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        limit_choices_to={"kind": "bureau"},
+        help_text=_("The water bureau that runs the campaign: its staff and those of the bureaus above it see it."),
     )
     # The plan as its documents cite it, in 书名号 (the name is the ledger's).
     plan_title = models.CharField(
@@ -136,6 +172,8 @@ class Campaign(models.Model):
         validators=[no_control_characters],
         help_text=_("Printed on the closure notice, e.g. 水资源科 0994-2345678."),
     )
+
+    objects = CampaignQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("campaign")

@@ -4,7 +4,12 @@ admin page starts from ``Well.objects.visible_to(user)``; nothing filters by
 role on its own. It always answers a queryset (empty for a user without a
 role), never ``None``.
 
-- Bureau roles and leaders see every well; a township officer the wells of
+- Bureau roles and leaders see the wells of their bureau's division and
+  below (DESIGN §9): the wells of the campaigns whose bureau lies in the
+  subtree of the division of the user's unit (:func:`campaigns_reached_by`,
+  a prefix of the divisions' indexed path). A superuser, and a bureau role
+  whose unit is placed in no division (a deployment of one bureau, as
+  before divisions), reach every campaign. A township officer the wells of
   their own unit; a member unit the wells its unit holds tasks for. That
   last rule belongs to the tasks app, which owns the tasks: it registers it
   here from its ``AppConfig.ready`` (:func:`register_member_scope`), since
@@ -14,7 +19,9 @@ role), never ``None``.
   wells alone, ``archived=None`` for both, as a well's own page does).
 """
 
-from django.db.models import QuerySet
+from django.apps import apps
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models.lookups import StartsWith
 
 from accounts.choices import BUREAU_ROLES, Role
 
@@ -26,6 +33,45 @@ def register_member_scope(scope):
     sees among the queryset ``wells``. Registering again replaces it."""
     global _member_scope
     _member_scope = scope
+
+
+def campaigns_reached_by(user):
+    """The campaigns whose work a bureau role or leader ``user`` reads: those
+    whose bureau's division is the division of the user's unit or lies
+    below it. All of them for a superuser or a user whose unit has no
+    division. A subquery (no query of its own): the user's division is read
+    in it, beside the campaigns, whose bureau's path begins with it."""
+    Campaign = apps.get_model("wells", "Campaign")
+    Unit = apps.get_model("accounts", "Unit")
+    campaigns = Campaign.objects.all()
+    if user.is_superuser or not user.unit_id:
+        return campaigns
+    placed = Unit.objects.filter(pk=user.unit_id, division__isnull=False)
+    above = placed.filter(StartsWith(OuterRef("bureau__division__path"), F("division__path")))
+    return campaigns.filter(~Exists(placed) | Exists(above))
+
+
+def divisions_reached_by(user):
+    """The administrative divisions a bureau role or leader ``user`` reads:
+    the subtree of their unit's division (every division for a superuser or
+    a user whose unit has none)."""
+    Division = apps.get_model("accounts", "Division")
+    Unit = apps.get_model("accounts", "Unit")
+    divisions = Division.objects.all()
+    if user.is_superuser or not user.unit_id:
+        return divisions
+    placed = Unit.objects.filter(pk=user.unit_id, division__isnull=False)
+    above = placed.filter(StartsWith(OuterRef("path"), F("division__path")))
+    return divisions.filter(~Exists(placed) | Exists(above))
+
+
+def home_division(user):
+    """The division of the bureau of a bureau role or leader (None for the
+    others and for a bureau placed in none): where their figures begin."""
+    if not getattr(user, "reads_bureau_subtree", False) or not user.unit_id:
+        return None
+    Division = apps.get_model("accounts", "Division")
+    return Division.objects.filter(units=user.unit_id).first()
 
 
 class ScopedQuerySet(QuerySet):
@@ -42,8 +88,8 @@ class ScopedQuerySet(QuerySet):
                 return self.none()
             archived = False
         scoped = self.in_archive(archived)
-        if user.sees_everything:
-            return scoped
+        if user.reads_bureau_subtree:
+            return scoped.filter(campaign__in=campaigns_reached_by(user))
         if role == Role.TOWNSHIP_OFFICER and user.unit_id:
             return scoped.filter(responsible_unit_id=user.unit_id)
         if role == Role.UNIT_MEMBER and user.unit_id:

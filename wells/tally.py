@@ -22,7 +22,18 @@ KEY = ("campaign_id", "township_id", "responsible_unit_id", "category", "status"
 # The ledger filters (wells.filtersets.WellFilterSet) the tally can answer:
 # those on the columns it keeps. ``ordering`` changes no figure.
 TALLIED_FILTERS = frozenset(
-    {"campaign", "township", "unit", "status", "category", "overdue", "deadline_after", "deadline_before", "ordering"}
+    {
+        "campaign",
+        "township",
+        "division",
+        "unit",
+        "status",
+        "category",
+        "overdue",
+        "deadline_after",
+        "deadline_before",
+        "ordering",
+    }
 )
 
 _TABLE = WellTally._meta.db_table

@@ -30,6 +30,7 @@ from accounts.choices import BUREAU_ROLES, Role
 from accounts.models import Unit
 from wellclosure.offline import keep_offline, keeps_offline
 from wellclosure.paging import BoundedPaginator
+from wellclosure.replica import reads_from_replica
 from wells import bulk as bulk_actions
 from wells import tally
 from wells.api.files import XLSX_CONTENT_TYPE, default_campaign, file_response
@@ -55,11 +56,13 @@ from wells.excel import (
     staging,
 )
 from wells.excel.inventory import PREVIEW_ROWS_SHOWN
+from wells.figures import rolled_up
 from wells.filtersets import WellFilterSet, ledger_wells
 from wells.forms import EvidenceUploadForm, FactsForm, InspectionForm, PageActionForm, search_form, submit_or_refuse
 from wells.history import shown, well_history
 from wells.models import Attachment, Campaign, Township, Well, WellTally, settled_last
 from wells.panels import dashboard_panels, well_panels
+from wells.scope import home_division
 from wells.uploads import INLINE_CONTENT_TYPES, attachment_response, store_attachment, thumbnail_response
 from wells.workflow import WorkflowError
 from wells.workplan import actions_now, work_plan
@@ -713,15 +716,18 @@ def _dashboard_labels():
 
 @require_GET
 @login_required
+@reads_from_replica
 def dashboard(request):
     """Completion overall and per responsible unit, the status funnel, the
     trend toward the deadline, the overdue wells and the map: every figure
     counted by the database over the user's scope, under the ledger's
     filters, as ``/api/v1/stats/summary/`` counts them. Read-only."""
     today = timezone.localdate()
-    campaigns = list(Campaign.objects.all())
+    campaigns = list(Campaign.objects.visible_to(request.user))
     data = request.GET.copy()
-    if not data.get("campaign") and campaigns:
+    # The first campaign unless one is chosen; ``campaign=`` (empty): all of
+    # them, as a prefecture reads its counties' campaigns together.
+    if "campaign" not in data and campaigns:
         data["campaign"] = str(campaigns[0].pk)
     filterset = WellFilterSet(data, queryset=ledger_wells(request.user, data), request=request)
     wells = filterset.qs.order_by() if filterset.is_valid() else Well.objects.none()
@@ -760,6 +766,11 @@ def dashboard(request):
         today,
     )
     query = {"campaign": campaign.pk} if campaign else {}
+    division = (filterset.form.cleaned_data.get("division") if filterset.is_valid() else None) or home_division(
+        request.user
+    )
+    if filterset.is_valid() and filterset.form.cleaned_data.get("division"):
+        query["division"] = division.path
     points, areas, mapped = _map_data(figures, wells, query)
     chart_data = {
         "progress": _progress(plan, wells, campaign),
@@ -793,12 +804,29 @@ def dashboard(request):
         "mapped": mapped,
         "mapped_by_township": bool(areas),
         "today": timezone.localdate(),
-        "may_report": request.user.sees_everything and campaign is not None,
+        "may_report": request.user.reads_bureau_subtree and campaign is not None,
+        "division": division,
+        "division_trail": division.ancestors() if division else [],
+        "divisions": _division_rows(figures, division, totals, campaign),
         # What the apps built on the wells add (the meter watch's closed
         # wells drawing electricity), over the same wells.
         "panels": dashboard_panels(request, wells),
     }
     return render(request, "wells/dashboard.html", context)
+
+
+def _division_rows(figures, division, totals, campaign):
+    """The dashboard's drill-down: the figures of each division one level
+    below ``division`` (wells.figures.rolled_up), each with the link one
+    level further down (a township's to its wells in the ledger)."""
+    rows = rolled_up(figures, division, totals)
+    keep = {"campaign": campaign.pk if campaign else ""}
+    for row in rows:
+        row["percent"] = None if row["completion_rate"] is None else row["completion_rate"] * 100
+        row["url"] = (
+            f"{reverse('wells:dashboard')}?{urlencode({**keep, 'division': row['path']})}" if row["path"] else None
+        )
+    return rows
 
 
 # Evidence -----------------------------------------------------------------
@@ -841,8 +869,12 @@ def _drop_staged(request):
 class ImportUploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Inventory file (.xlsx, .xlsm, .xls, .ods or .csv)"))
     campaign = forms.ModelChoiceField(
-        label=gettext_lazy("Campaign of new wells"), queryset=Campaign.objects.all(), required=False
+        label=gettext_lazy("Campaign of new wells"), queryset=Campaign.objects.none(), required=False
     )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = Campaign.objects.visible_to(user)
 
 
 def _preview_rows(result, limit=None):
@@ -896,10 +928,10 @@ def well_import(request):
     applies what the preview kept."""
     if request.user.role not in BUREAU_ROLES:
         raise PermissionDenied
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    form = ImportUploadForm(request.user, request.POST or None, request.FILES or None)
     context = {"form": form, "result": None}
     if request.method == "POST" and form.is_valid():
-        campaign = form.cleaned_data["campaign"] or default_campaign()
+        campaign = form.cleaned_data["campaign"] or default_campaign(request.user)
         try:
             book = read_upload(form.cleaned_data["file"])
             result = import_book(book, campaign=campaign, actor=request.user, dry_run=True)
@@ -942,7 +974,7 @@ def well_import_confirm(request):
     if result.errors:
         # The ledger changed since the preview (a well changed, a code taken).
         _drop_staged(request)
-        context = {"form": ImportUploadForm(), **_preview_context(result), "confirm_refused": True}
+        context = {"form": ImportUploadForm(request.user), **_preview_context(result), "confirm_refused": True}
         return render(request, "wells/import.html", context)
     _drop_staged(request)
     messages.success(

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.choices import SEE_ALL_ROLES
 from tasks.archive import archive_name, campaign_archive
 from tasks.reports import work_report, work_report_figures
+from wellclosure.replica import ReplicaReadsMixin
 from wells.api.dossier import DOSSIER_ROLES, zip_response
 from wells.api.files import MAX_ID, FileView, RolePermission, default_campaign, file_response
 from wells.document import DOCX_CONTENT_TYPE
@@ -62,7 +63,7 @@ class WorkReportQuerySerializer(serializers.Serializer):
 
     def validate_campaign(self, value):
         try:
-            return Campaign.objects.select_related("lead_unit").get(pk=value)
+            return Campaign.objects.visible_to(self.context["request"].user).select_related("lead_unit").get(pk=value)
         except Campaign.DoesNotExist:
             raise serializers.ValidationError(_("No such campaign.")) from None
 
@@ -86,14 +87,14 @@ class WorkReportQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs.get("campaign") is None:
-            attrs["campaign"] = default_campaign()
+            attrs["campaign"] = default_campaign(self.context["request"].user)
             if attrs["campaign"] is None:
                 raise serializers.ValidationError({"campaign": [_("There is no campaign yet.")]})
         attrs.setdefault("as_of", timezone.localdate())
         return attrs
 
 
-class WorkReportView(FileView, APIView):
+class WorkReportView(ReplicaReadsMixin, FileView, APIView):
     """The work report of a campaign as of a date, for the bureau and the
     leaders (the roles that see every well)."""
 
@@ -115,7 +116,7 @@ class WorkReportView(FileView, APIView):
         },
     )
     def get(self, request):
-        query = WorkReportQuerySerializer(data=request.query_params)
+        query = WorkReportQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         campaign, as_of = query.validated_data["campaign"], query.validated_data["as_of"]
         figures = work_report_figures(
@@ -127,7 +128,7 @@ class WorkReportView(FileView, APIView):
         return file_response(handle, f"取水井关停工作报告-{as_of.isoformat()}.docx", DOCX_CONTENT_TYPE)
 
 
-class CampaignArchiveView(FileView, APIView):
+class CampaignArchiveView(ReplicaReadsMixin, FileView, APIView):
     """Every well's file of a campaign with its work report and ledger, as
     one zip streamed as it is written."""
 
@@ -155,7 +156,7 @@ class CampaignArchiveView(FileView, APIView):
     def get(self, request, pk):
         campaign = None
         if pk.isascii() and pk.isdigit() and 0 < int(pk) <= MAX_ID:
-            campaign = Campaign.objects.select_related("lead_unit").filter(pk=int(pk)).first()
+            campaign = Campaign.objects.visible_to(request.user).select_related("lead_unit").filter(pk=int(pk)).first()
         if campaign is None:
             raise NotFound(_("No such campaign."))
         chunks = campaign_archive(Well.objects.visible_to(request.user), campaign)

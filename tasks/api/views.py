@@ -31,7 +31,7 @@ from wells.api.pagination import KeysetPagination
 from wells.api.schema import ErrorSerializer
 from wells.api.serializers import WellSerializer
 from wells.api.views import RoleMayWrite
-from wells.models import Phase, Well
+from wells.models import Campaign, Phase, Well
 
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -121,7 +121,9 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.UpdateModelMixin, viewsets.
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
-        phases = Phase.objects.order_by("campaign", "order")
+        phases = Phase.objects.filter(campaign__in=Campaign.objects.visible_to(self.request.user)).order_by(
+            "campaign", "order"
+        )
         campaign = campaign_param(self.request)
         if campaign is not None:
             phases = phases.filter(campaign_id=campaign)

@@ -65,6 +65,8 @@ def test_the_well_list_declares_every_filter(schema):
     assert names == {
         "campaign",
         "township",
+        # An addition to DESIGN §5's filters (DESIGN §9): an administrative division's code.
+        "division",
         "unit",
         "status",
         "category",

@@ -13,8 +13,12 @@ class FilteredFiguresMixin:
     list does."""
 
     def filtered_wells_and_figures(self):
+        filterset = self.valid_filterset()
+        return filterset.qs, tally.figures(filterset, self.request.user)
+
+    def valid_filterset(self):
         backend = DjangoFilterBackend()
         filterset = backend.get_filterset(self.request, self.get_queryset(), self)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
-        return filterset.qs, tally.figures(filterset, self.request.user)
+        return filterset

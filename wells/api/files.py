@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.choices import BUREAU_ROLES, Role
+from wellclosure.replica import ReplicaReadsMixin
 from wells.api.figures import FilteredFiguresMixin
 from wells.api.schema import LedgerAutoSchema
 from wells.excel import ImportFileError, error_workbook, export_wells, import_book, read_upload, template_workbook
@@ -65,10 +66,10 @@ def file_response(handle, filename, content_type):
     return response
 
 
-def default_campaign():
+def default_campaign(user):
     """The campaign imported wells join when the upload names none: the most
-    recently issued one (the only one, on most sites)."""
-    return Campaign.objects.order_by(F("issued_on").desc(nulls_last=True), "-pk").first()
+    recently issued one ``user`` reads (the only one, on most sites)."""
+    return Campaign.objects.visible_to(user).order_by(F("issued_on").desc(nulls_last=True), "-pk").first()
 
 
 # The import ---------------------------------------------------------------------
@@ -95,13 +96,13 @@ class ImportRequestSerializer(serializers.Serializer):
 
     def validate_campaign(self, value):
         try:
-            return Campaign.objects.get(pk=value)
+            return Campaign.objects.visible_to(self.context["request"].user).get(pk=value)
         except Campaign.DoesNotExist:
             raise serializers.ValidationError(_("No such campaign.")) from None
 
     def validate(self, attrs):
         if attrs.get("campaign") is None:
-            attrs["campaign"] = default_campaign()
+            attrs["campaign"] = default_campaign(self.context["request"].user)
             if attrs["campaign"] is None:
                 raise serializers.ValidationError({"campaign": [_("There is no campaign yet: create one first.")]})
         return attrs
@@ -163,7 +164,7 @@ class WellImportView(FileView, APIView):
         responses={200: ImportResultSerializer},
     )
     def post(self, request):
-        form = ImportRequestSerializer(data=request.data)
+        form = ImportRequestSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         try:
             book = read_upload(form.validated_data["file"])
@@ -199,7 +200,7 @@ class WellImportErrorsView(FileView, APIView):
         responses=XLSX_RESPONSE,
     )
     def post(self, request):
-        form = ImportErrorsRequestSerializer(data=request.data)
+        form = ImportErrorsRequestSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         try:
             book = read_upload(form.validated_data["file"])
@@ -235,7 +236,7 @@ class ExportSchema(LedgerAutoSchema):
         return self.view.filter_backends
 
 
-class WellExportView(FileView, FilteredFiguresMixin, GenericAPIView):
+class WellExportView(ReplicaReadsMixin, FileView, FilteredFiguresMixin, GenericAPIView):
     """The wells the caller may see, under the well list's filters, as an
     Excel workbook with a summary per responsible unit."""
 

@@ -206,6 +206,14 @@ class WellSerializer(serializers.ModelSerializer):
         fields = CONTRACT_FIELDS
         read_only_fields = ["status", "version", "enforced", "supply_connected_on"]
 
+    def get_fields(self):
+        fields = super().get_fields()
+        # Another bureau's campaign answers as one that does not exist.
+        request = self.context.get("request")
+        if "campaign" in fields and not fields["campaign"].read_only and request is not None:
+            fields["campaign"].queryset = Campaign.objects.visible_to(request.user)
+        return fields
+
     def validate_code(self, value):
         # The code is the well's address in every URL: /api/v1/wells/<code>/.
         if "/" in value or value in {".", ".."}:
@@ -500,6 +508,31 @@ class UnitCountsSerializer(CountsSerializer):
         return {name: fields.pop(name) for name in ("unit", "unit_name")} | fields
 
 
+class DivisionSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("The 12-digit statistical code."))
+    path = serializers.CharField(help_text=_("The code's significant digits (65, 6523, 652301, 652301005)."))
+    name = serializers.CharField()
+    level = serializers.CharField(help_text=_("region, prefecture, county or township"))
+
+
+class DivisionCountsSerializer(CountsSerializer):
+    code = serializers.CharField(allow_null=True, help_text=_("null: wells outside the division or in none."))
+    path = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    level = serializers.CharField(allow_null=True)
+
+    def get_fields(self):
+        # The division first, then its figures.
+        fields = super().get_fields()
+        return {name: fields.pop(name) for name in ("code", "path", "name", "level")} | fields
+
+
 class SummarySerializer(serializers.Serializer):
     totals = CountsSerializer()
     units = UnitCountsSerializer(many=True)
+    division = DivisionSerializer(
+        allow_null=True, help_text=_("The division the rows below are the parts of (null: the regions).")
+    )
+    divisions = DivisionCountsSerializer(
+        many=True, help_text=_("One row per division one level down; they sum to the totals.")
+    )

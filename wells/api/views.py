@@ -20,6 +20,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.choices import BUREAU_ROLES, Role
+from wellclosure.replica import ReplicaReadsMixin
+from wells import tally
 from wells.api.figures import FilteredFiguresMixin
 from wells.api.pagination import HistoryPagination, KeysetPagination
 from wells.api.schema import ErrorSerializer, LedgerAutoSchema
@@ -42,10 +44,12 @@ from wells.api.serializers import (
 )
 from wells.changes import archive_well, restore_well
 from wells.choices import ACTION_ROLES
+from wells.figures import rolled_up
 from wells.filtersets import InspectionFilterSet, WellFilterSet, ledger_wells
 from wells.history import well_history
 from wells.idempotency import idempotent
 from wells.models import Attachment, Campaign, Inspection, Phase, Township, Well, WellEvent
+from wells.scope import home_division
 from wells.uploads import attachment_response, store_attachment
 from wells.workflow import perform
 
@@ -354,6 +358,10 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
     """Closure campaigns and their phases. Not secret."""
 
     queryset = Campaign.objects.prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("order")))
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
     serializer_class = CampaignSerializer
     pagination_class = None
 
@@ -396,7 +404,7 @@ class SummarySchema(LedgerAutoSchema):
         return self.view.filter_backends
 
 
-class SummaryView(FilteredFiguresMixin, GenericAPIView):
+class SummaryView(ReplicaReadsMixin, FilteredFiguresMixin, GenericAPIView):
     """Totals and one row per responsible unit over the wells the caller may
     see, under the same filters as the well list (so the figures match the
     list's counts): summed from the well tally where it can answer, else
@@ -410,6 +418,12 @@ class SummaryView(FilteredFiguresMixin, GenericAPIView):
 
     @extend_schema(summary=gettext_lazy("Completion summary"), responses={200: SummarySerializer})
     def get(self, request):
-        _wells, figures = self.filtered_wells_and_figures()
+        filterset = self.valid_filterset()
+        figures = tally.figures(filterset, request.user)
         totals, units = figures.summary()
-        return Response(SummarySerializer({"totals": totals, "units": units}).data)
+        # The drill-down: the divisions below the one asked for (``division``),
+        # else below the user's bureau's, else the regions.
+        division = filterset.form.cleaned_data.get("division") or home_division(request.user)
+        divisions = rolled_up(figures, division, totals)
+        data = {"totals": totals, "units": units, "division": division, "divisions": divisions}
+        return Response(SummarySerializer(data).data)

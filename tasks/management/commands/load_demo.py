@@ -2,6 +2,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.divisions import load_divisions
 from supervision.demo import add_demo_supervision
 from tasks.services import generate_tasks
 from wells.models import Campaign, Well
@@ -11,7 +12,10 @@ DEMO_NOTICE = "昌市政办发〔2022〕7号"
 
 
 class Command(BaseCommand):
-    help = "Load the Changji 2022 demo campaign, its duties and the demo users, unless already loaded."
+    help = (
+        "Load the Changji 2022 demo campaign, its duties, the demo users and the divisions of Xinjiang, "
+        "unless already loaded."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Load again over the existing demo rows.")
@@ -29,6 +33,10 @@ class Command(BaseCommand):
                 "campaigns and wells. Load the demo into an empty database."
             )
         with transaction.atomic():
+            # The administrative divisions of Xinjiang the demo's bureaus and
+            # townships are placed in (accounts/data/): created or renamed,
+            # never removed.
+            load_divisions()
             call_command("loaddata", *DEMO_FIXTURES, verbosity=0)
             campaign = Campaign.objects.get(notice_no=DEMO_NOTICE)
             created = generate_tasks(Well.objects.filter(campaign=campaign, tasks__isnull=True))

@@ -1,0 +1,452 @@
+"""Many bureaus on one deployment (DESIGN §9): a bureau's staff and leaders
+see the work of their bureau's division and below, and nothing of a
+neighbour's (404, not 403); the figures roll up from the townships to the
+county, the prefecture and the region, each level the sum of its parts,
+after every kind of write.
+
+The divisions are the real codes (accounts/data/divisions_65.csv): 昌吉市
+(652301) and 阜康市 (652302) are two counties of 昌吉回族自治州 (6523) in
+新疆维吾尔自治区 (65)."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.choices import Role, UnitKind
+from accounts.divisions import XINJIANG, read_divisions
+from accounts.models import Division
+from supervision.choices import TicketSource
+from supervision.models import Ticket
+from tasks.choices import Step
+from tasks.models import Task
+from tests.factories import CampaignFactory, TownshipFactory, UnitFactory, UserFactory, WellFactory
+from wells import changes
+from wells.choices import Action
+from wells.models import Campaign, Well
+from wells.workflow import perform
+
+pytestmark = pytest.mark.usefixtures("clock")
+
+ROWS = {row["path"]: row for row in read_divisions(XINJIANG)}
+# Two streets of each county, as the statistical codes name them.
+CHANGJI_STREETS = ("652301001", "652301005")  # 宁边路街道, 中山路街道
+FUKANG_STREETS = ("652302001", "652302002")
+
+
+def place(*paths):
+    """The divisions of ``paths`` and those above them, from the data file."""
+    made = {}
+    for path in sorted({p[:n] for p in paths for n in (2, 4, 6, 9) if n <= len(p)}, key=len):
+        row = ROWS[path]
+        made[path] = Division.objects.create(
+            path=path, name=row["name"], level=row["level"], parent=made.get(row["parent"])
+        )
+    return made
+
+
+class World:
+    """Two county bureaus, the prefecture's and the region's, each with staff
+    and a leader; a campaign per county bureau with wells in its streets."""
+
+    def __init__(self):
+        self.divisions = place(*CHANGJI_STREETS, *FUKANG_STREETS)
+        self.bureaus = {
+            name: UnitFactory(name=name, kind=UnitKind.BUREAU, division=self.divisions[path])
+            for name, path in [
+                ("昌吉市水利局", "652301"),
+                ("阜康市水利局", "652302"),
+                ("昌吉州水利局", "6523"),
+                ("新疆维吾尔自治区水利厅", "65"),
+            ]
+        }
+        self.users = {}
+        for short, bureau in [("changji", "昌吉市水利局"), ("fukang", "阜康市水利局")]:
+            for role in (Role.BUREAU_ADMIN, Role.BUREAU_STAFF, Role.LEADER):
+                self.users[f"{short}_{role}"] = UserFactory(
+                    username=f"{short}_{role}", unit=self.bureaus[bureau], role=role
+                )
+        self.users["prefecture"] = UserFactory(
+            username="prefecture", unit=self.bureaus["昌吉州水利局"], role=Role.LEADER
+        )
+        self.users["region"] = UserFactory(
+            username="region", unit=self.bureaus["新疆维吾尔自治区水利厅"], role=Role.LEADER
+        )
+        self.campaigns = {
+            "changji": CampaignFactory(name="昌吉市关停", bureau=self.bureaus["昌吉市水利局"]),
+            "fukang": CampaignFactory(name="阜康市关停", bureau=self.bureaus["阜康市水利局"]),
+        }
+        self.townships = {}
+        for path in (*CHANGJI_STREETS, *FUKANG_STREETS):
+            government = UnitFactory(name=f"{ROWS[path]['name']}办事处", kind=UnitKind.TOWNSHIP)
+            self.townships[path] = TownshipFactory(
+                code=f"t{path}", name=ROWS[path]["name"], government=government, division=self.divisions[path]
+            )
+        self.users["officer"] = UserFactory(
+            username="officer", unit=self.townships["652301005"].government, role=Role.TOWNSHIP_OFFICER
+        )
+        self.wells = {"changji": [], "fukang": []}
+        for county, streets, counts in [("changji", CHANGJI_STREETS, (2, 3)), ("fukang", FUKANG_STREETS, (4, 1))]:
+            for street, count in zip(streets, counts, strict=True):
+                for n in range(count):
+                    self.wells[county].append(
+                        WellFactory(
+                            code=f"{county.upper()}-{street}-{n}",
+                            township=self.townships[street],
+                            campaign=self.campaigns[county],
+                        )
+                    )
+
+    def codes(self, county):
+        return {well.code for well in self.wells[county]}
+
+
+@pytest.fixture
+def world(db):
+    return World()
+
+
+def api(user):
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_authenticate(user)
+    return client
+
+
+def page(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# Scope ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "sees"),
+    [
+        ("changji_bureau_admin", {"changji"}),
+        ("changji_bureau_staff", {"changji"}),
+        ("changji_leader", {"changji"}),
+        ("fukang_bureau_admin", {"fukang"}),
+        ("fukang_bureau_staff", {"fukang"}),
+        ("fukang_leader", {"fukang"}),
+        ("prefecture", {"changji", "fukang"}),
+        ("region", {"changji", "fukang"}),
+    ],
+)
+def test_a_bureau_sees_the_wells_of_its_division_and_below(world, username, sees):
+    user = world.users[username]
+    expected = set().union(*(world.codes(county) for county in sees))
+    assert set(Well.objects.visible_to(user).values_list("code", flat=True)) == expected
+    listed = api(user).get("/api/v1/wells/").json()["results"]
+    assert {row["code"] for row in listed} == expected
+    assert set(Campaign.objects.visible_to(user).values_list("name", flat=True)) == {
+        world.campaigns[county].name for county in sees
+    }
+
+
+def test_a_superuser_and_an_unplaced_bureau_see_every_bureau(world):
+    superuser = UserFactory(username="root", is_superuser=True)
+    unplaced = UserFactory(username="unplaced", unit=UnitFactory(name="未划分水利局", kind=UnitKind.BUREAU))
+    unplaced.groups.set([])
+    everything = world.codes("changji") | world.codes("fukang")
+    assert set(Well.objects.visible_to(superuser).values_list("code", flat=True)) == everything
+    staff = UserFactory(username="unplaced_staff", unit=unplaced.unit, role=Role.BUREAU_STAFF)
+    assert set(Well.objects.visible_to(staff).values_list("code", flat=True)) == everything
+
+
+def test_an_officer_keeps_the_wells_of_their_own_unit(world):
+    officer = world.users["officer"]
+    assert set(Well.objects.visible_to(officer).values_list("code", flat=True)) == {
+        well.code for well in world.wells["changji"] if well.township.division.path == "652301005"
+    }
+
+
+def test_a_bureau_cannot_be_left_out_of_its_division_once_divisions_exist(world):
+    bureau = UnitFactory.build(name="新水利局", kind=UnitKind.BUREAU)
+    with pytest.raises(ValidationError, match="division"):
+        bureau.full_clean()
+    bureau.division = world.divisions["652302"]
+    bureau.full_clean()
+
+
+def _fukang_urls(world):
+    well = world.wells["fukang"][0]
+    campaign = world.campaigns["fukang"]
+    task = Task.objects.create(well=well, unit=well.responsible_unit, step=Step.NOTIFY)
+    ticket = Ticket.objects.create(
+        source=TicketSource.INSPECTION, well=well, unit=well.responsible_unit, description="复用"
+    )
+    return {
+        "api well": f"/api/v1/wells/{well.code}/",
+        "api events": f"/api/v1/wells/{well.code}/events/",
+        "api dossier": f"/api/v1/wells/{well.code}/dossier.zip",
+        "api campaign": f"/api/v1/campaigns/{campaign.pk}/",
+        "api archive": f"/api/v1/campaigns/{campaign.pk}/archive.zip",
+        "api task": f"/api/v1/tasks/{task.pk}/",
+        "api ticket": f"/api/v1/tickets/{ticket.pk}/",
+        "well page": f"/well/{well.code}/",
+        "facts page": f"/well/{well.code}/facts/",
+        "label page": f"/well/{well.code}/label/",
+        "ticket page": f"/tickets/{ticket.pk}/",
+        "admin well": f"/admin/wells/well/{well.pk}/change/",
+        "admin campaign": f"/admin/wells/campaign/{campaign.pk}/change/",
+        "admin task": f"/admin/tasks/task/{task.pk}/change/",
+    }
+
+
+@pytest.mark.parametrize("username", ["changji_bureau_admin", "changji_bureau_staff", "changji_leader"])
+def test_a_neighbouring_bureaus_objects_answer_404(world, username):
+    user = world.users[username]
+    urls = _fukang_urls(world)
+    answers = {
+        name: (api(user) if name.startswith("api") else page(user)).get(url).status_code for name, url in urls.items()
+    }
+    assert answers == dict.fromkeys(urls, 404)
+
+
+def test_the_prefecture_reaches_both_counties_objects(world):
+    urls = _fukang_urls(world)
+    prefecture = world.users["prefecture"]
+    for name in ("api well", "api campaign", "api task", "api ticket", "well page", "ticket page"):
+        client = api(prefecture) if name.startswith("api") else page(prefecture)
+        assert client.get(urls[name]).status_code == 200, name
+
+
+def test_lists_exports_and_figures_hold_only_the_bureaus_own(world):
+    user = world.users["changji_bureau_staff"]
+    fukang = world.wells["fukang"][0]
+    Task.objects.create(well=fukang, unit=fukang.responsible_unit, step=Step.NOTIFY)
+    Ticket.objects.create(source=TicketSource.INSPECTION, well=fukang, unit=fukang.responsible_unit, description="复用")
+    client = api(user)
+    assert client.get("/api/v1/tasks/").json()["results"] == []
+    assert client.get("/api/v1/tickets/").json()["results"] == []
+    assert [row["name"] for row in client.get("/api/v1/campaigns/").json()] == ["昌吉市关停"]
+    assert client.get("/api/v1/stats/summary/").json()["totals"]["total"] == 5
+    assert client.get(f"/api/v1/stats/summary/?campaign={world.campaigns['fukang'].pk}").json()["totals"]["total"] == 0
+    export = b"".join(client.get("/api/v1/exports/wells.xlsx").streaming_content)
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(export)).active
+    exported = {row[0] for row in sheet.iter_rows(values_only=True)}
+    assert world.codes("changji") <= exported
+    assert not world.codes("fukang") & exported
+    browser = page(user)
+    ledger = browser.get("/wells/").content.decode()
+    assert all(code not in ledger for code in world.codes("fukang"))
+    assert all(code in ledger for code in world.codes("changji"))
+    admin_list = browser.get("/admin/wells/well/").content.decode()
+    assert all(code not in admin_list for code in world.codes("fukang"))
+    overview = browser.get("/tasks/overview/")
+    assert overview.status_code == 200
+    dashboard = browser.get("/dashboard/?campaign=").content.decode()
+    assert "阜康" not in dashboard
+
+
+def test_a_work_report_of_a_neighbours_campaign_is_refused(world):
+    response = api(world.users["changji_leader"]).get(
+        f"/api/v1/reports/work-report.docx?campaign={world.campaigns['fukang'].pk}"
+    )
+    assert response.status_code == 400
+    assert "campaign" in response.json()
+
+
+def test_a_bureau_cannot_add_a_well_to_a_neighbours_campaign(world):
+    staff = world.users["changji_bureau_staff"]
+    response = api(staff).post(
+        "/api/v1/wells/",
+        {
+            "code": "SNEAK-1",
+            "owner_name": "某人",
+            "owner_kind": "person",
+            "township": "t652302001",
+            "uses": ["irrigation"],
+            "responsible_unit": world.townships["652302001"].government_id,
+            "campaign": world.campaigns["fukang"].pk,
+            "category": "unlicensed",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "campaign" in response.json()
+    assert not Well.objects.filter(code="SNEAK-1").exists()
+    # The door itself refuses it, whatever page or script calls it.
+    with pytest.raises(changes.WorkflowError, match="No such campaign"):
+        changes.create_well(
+            actor=staff,
+            values={
+                "code": "SNEAK-2",
+                "owner_name": "某人",
+                "owner_kind": "person",
+                "township": world.townships["652302001"],
+                "uses": ["irrigation"],
+                "responsible_unit": world.townships["652302001"].government,
+                "campaign": world.campaigns["fukang"],
+                "category": "unlicensed",
+            },
+        )
+    assert not Well.objects.filter(code="SNEAK-2").exists()
+
+
+# Roll-up ---------------------------------------------------------------------
+
+
+def summary(user, **query):
+    response = api(user).get("/api/v1/stats/summary/", query)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def counted(path):
+    """The wells in the work whose township lies in the division ``path``,
+    counted from the wells (not the tally)."""
+    return Well.objects.filter(archived_at__isnull=True, township__division__path__startswith=path).count()
+
+
+def assert_rolls_up(world):
+    """Each level's total is the sum of its parts, and each part what a
+    count of the wells says."""
+    region = world.users["region"]
+    for path in ("65", "6523", "652301", "652302"):
+        data = summary(region, division=path)
+        assert data["division"]["path"] == path
+        assert data["totals"]["total"] == counted(path)
+        assert sum(row["total"] for row in data["divisions"]) == data["totals"]["total"]
+        for name in ("accepted", "sealed", "retained", "overdue", "to_close"):
+            assert sum(row[name] for row in data["divisions"]) == data["totals"][name], (path, name)
+        for row in data["divisions"]:
+            assert row["path"] is not None
+            assert row["total"] == counted(row["path"])
+    for path in (*CHANGJI_STREETS, *FUKANG_STREETS):
+        data = summary(region, division=path)
+        assert data["totals"]["total"] == counted(path)
+        assert data["divisions"] == []
+
+
+def test_the_summary_drills_down_from_the_region_to_the_streets(world):
+    data = summary(world.users["prefecture"])
+    assert data["division"] == {"code": "652300000000", "path": "6523", "name": "昌吉回族自治州", "level": "prefecture"}
+    assert [(row["name"], row["total"], row["level"]) for row in data["divisions"]] == [
+        ("昌吉市", 5, "county"),
+        ("阜康市", 5, "county"),
+    ]
+    county = summary(world.users["prefecture"], division="652301")
+    assert [(row["code"], row["total"]) for row in county["divisions"]] == [("652301001000", 2), ("652301005000", 3)]
+    assert_rolls_up(world)
+
+
+def test_a_county_bureau_drills_down_its_own_county_only(world):
+    data = summary(world.users["changji_leader"])
+    assert data["division"]["path"] == "652301"
+    assert [(row["name"], row["total"]) for row in data["divisions"]] == [("宁边路街道", 2), ("中山路街道", 3)]
+    # The prefecture asked for by a county bureau: its own wells only.
+    above = summary(world.users["changji_leader"], division="6523")
+    assert [(row["name"], row["total"]) for row in above["divisions"]] == [("昌吉市", 5)]
+
+
+def test_an_unknown_division_is_refused_by_name(world):
+    response = api(world.users["region"]).get("/api/v1/stats/summary/", {"division": "999999"})
+    assert response.status_code == 400
+    assert "division" in response.json()
+
+
+def test_the_roll_up_holds_after_every_kind_of_write(world):
+    admin = world.users["changji_bureau_admin"]
+    assert_rolls_up(world)
+
+    # Create.
+    created = changes.create_well(
+        actor=admin,
+        values={
+            "code": "CHANGJI-NEW-1",
+            "owner_name": "新户",
+            "owner_kind": "person",
+            "township": world.townships["652301001"],
+            "uses": ["irrigation"],
+            "responsible_unit": world.townships["652301001"].government,
+            "campaign": world.campaigns["changji"],
+            "category": "unlicensed",
+            "deadline": datetime.date(2023, 11, 30),
+        },
+    )
+    assert_rolls_up(world)
+    assert summary(world.users["region"], division="652301001")["totals"]["total"] == 3
+
+    # A transition, then its revert.
+    well = world.wells["changji"][0]
+    well = perform(
+        well,
+        Action.NOTIFY,
+        actor=admin,
+        data={"notice_no": "通知1号", "served_on": "2023-01-02", "comply_by": "2023-02-01"},
+    )
+    assert_rolls_up(world)
+    perform(well, Action.REVERT, actor=admin, data={"reason": "录错"})
+    assert_rolls_up(world)
+
+    # Moved to another street (and its unit) by a fact edit.
+    moved = Well.objects.get(code=world.wells["changji"][1].code)
+    changes.change_facts(
+        moved,
+        actor=admin,
+        values={"township": world.townships["652301005"], "responsible_unit": world.townships["652301005"].government},
+        version=moved.version,
+    )
+    assert_rolls_up(world)
+    assert summary(world.users["region"], division="652301001")["totals"]["total"] == 2
+
+    # Archived, then restored.
+    archived = changes.archive_well(created, actor=admin, reason="重复录入", version=created.version)
+    assert_rolls_up(world)
+    assert summary(world.users["region"], division="652301001")["totals"]["total"] == 1
+    changes.restore_well(archived, actor=admin, reason="并非重复", version=archived.version)
+    assert_rolls_up(world)
+
+    # An import of a new well into 阜康's street.
+    fukang_admin = world.users["fukang_bureau_admin"]
+    from tests.test_excel_import import row, run_import, workbook
+
+    content = workbook(
+        [
+            row(
+                "FUKANG-IMPORTED-1",
+                **{"乡镇(街道)": ROWS["652302002"]["name"], "责任单位": world.townships["652302002"].government.name},
+            )
+        ]
+    )
+    result = run_import(content, world.campaigns["fukang"], actor=fukang_admin)
+    assert not result.errors, result.errors
+    assert Well.objects.filter(code="FUKANG-IMPORTED-1", township__division__path="652302002").exists()
+    assert_rolls_up(world)
+    assert summary(world.users["region"], division="652302")["totals"]["total"] == 6
+
+
+def test_the_dashboard_drills_down_with_links_one_level_further(world):
+    client = page(world.users["prefecture"])
+    html = client.get("/dashboard/?campaign=").content.decode()
+    assert 'data-division="652301"' in html and 'data-division="652302"' in html
+    assert "division=652301" in html
+    county = client.get("/dashboard/?campaign=&division=652302").content.decode()
+    assert 'data-division="652302001"' in county and 'data-division="652301001"' not in county
+    assert "阜康市" in county
+
+
+def test_load_divisions_refuses_a_bad_row_by_number_and_writes_nothing(db, tmp_path):
+    bad = tmp_path / "bad.csv"
+    with open(bad, "w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["path", "name", "level", "parent"])
+        writer.writerow(["65", "新疆维吾尔自治区", "region", ""])
+        writer.writerow(["6523", "昌吉回族自治州", "prefecture", "65"])
+        writer.writerow(["65230", "错码", "county", "6523"])
+    from django.core.management.base import CommandError
+
+    # The command speaks the site's language: 第4行 is "row 4".
+    with pytest.raises(CommandError, match="第4行（65230）"):
+        call_command("load_divisions", str(bad), stdout=io.StringIO())
+    assert not Division.objects.exists()

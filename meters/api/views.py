@@ -71,12 +71,13 @@ class WellConsumptionView(APIView):
         well = get_object_or_404(Well.objects.visible_to(request.user), code=code)
         factor, source = watch.coefficient(well)
         months = watch.monthly(well)
-        return Response(
-            {
-                "well": well.code,
-                "meter_no": well.meter_no,
-                "m3_per_kwh": str(factor),
-                "coefficient_source": str(source),
-                "months": [{"month": m["month"], "kwh": str(m["kwh"]), "m3": str(m["m3"])} for m in months],
-            }
-        )
+        # Through the serializer, so that the answer is what the schema says
+        # (numbers, as every decimal of the API: COERCE_DECIMAL_TO_STRING off).
+        answer = {
+            "well": well.code,
+            "meter_no": well.meter_no,
+            "m3_per_kwh": factor,
+            "coefficient_source": str(source),
+            "months": months,
+        }
+        return Response(ConsumptionSerializer(answer).data)

@@ -144,3 +144,16 @@ def test_a_wells_own_coefficient_wins_over_its_uses_default(sealed_well, send):
 
     assert monthly(sealed_well)[-1]["m3"] == Decimal("12.0")
     assert len(monthly(sealed_well)) == 12
+
+
+def test_the_api_gives_the_months_as_numbers_with_the_coefficient(sealed_well, send, api, staff):
+    WellCoefficient.objects.create(well=sealed_well, m3_per_kwh=Decimal("1.20"))
+    send(sealed_well.meter_no, [(JUNE_14, 8, "10.00")])
+
+    response = api(staff).get(f"/api/v1/wells/{sealed_well.code}/consumption/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["m3_per_kwh"] == 1.2
+    assert body["months"][-1] == {"month": "2023-06", "kwh": 10.0, "m3": 12.0}
+    assert len(body["months"]) == 12

@@ -127,7 +127,7 @@ def test_a_task_opened_in_a_new_round_is_never_due_before_the_day_it_opened(demo
 def test_wells_added_before_their_campaigns_duties_get_their_first_round_in_batches(demo):
     campaign = Campaign.objects.get()
     township_unit = Unit.objects.get(name="宁边路街道办事处")
-    fresh = Campaign.objects.create(name="新增禁采区关停")
+    fresh = Campaign.objects.create(name="新增禁采区关停", bureau=campaign.bureau)
     codes = [f"CJ-NEW-{n:02d}" for n in range(5)]
     for code in codes:
         Well.objects.create(

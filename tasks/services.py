@@ -6,6 +6,7 @@ it (see ``TasksConfig.ready``) to refuse what the plan forbids and to keep
 every well's tasks in step after each action."""
 
 import datetime
+from collections import defaultdict
 
 from django.db import transaction
 from django.db.models import Case, Count, DateField, Exists, F, Func, OuterRef, Q, Subquery, When
@@ -19,7 +20,7 @@ from wellclosure import bulk
 from wells.changes import WorkflowError, record_supply
 from wells.choices import Action, Status
 from wells.models import Attachment, Campaign, Inspection, Well, WellEvent
-from wells.workflow import effective_events, perform, read_past_date
+from wells.workflow import effective_events, perform, read_past_date, standing_events
 
 # Actions after which a well starts a new round of closure work.
 _CYCLE_STARTS = {Action.REACTIVATE, Action.RELEASE}
@@ -78,8 +79,7 @@ def reconcile(well):
     duties = list(Duty.objects.filter(campaign_id=well.campaign_id).select_related("unit"))
     effective = effective_events(well)
     effective_ids = {event.pk for event in effective}
-    start = max((i + 1 for i, event in enumerate(effective) if event.action in _CYCLE_STARTS), default=0)
-    done_in_round = {event.action: event for event in effective[start:]}
+    done_in_round = taken_in_round(effective)
 
     tasks = list(well.tasks.all())
     applicable = {duty.step: duty for duty in applicable_steps(well, duties)}
@@ -124,6 +124,24 @@ def reconcile(well):
             _open_task(well, duty)
 
 
+def taken_in_round(standing):
+    """``{action: event}`` of the actions taken in the well's current round,
+    of its ``standing`` events (oldest first): those after the last
+    reactivation or release."""
+    start = max((i + 1 for i, event in enumerate(standing) if event.action in _CYCLE_STARTS), default=0)
+    return {event.action: event for event in standing[start:]}
+
+
+def _steps_taken(wells):
+    """``{well id: {action: event}}`` of the actions taken in each of
+    ``wells``' current rounds, from one query of their events."""
+    by_well = defaultdict(list)
+    events = WellEvent.objects.filter(well_id__in=[well.pk for well in wells]).order_by("well_id", "pk")
+    for event in events.only("pk", "well_id", "action", "created_at", "actor_id", "actor_name"):
+        by_well[event.well_id].append(event)
+    return {well_id: taken_in_round(standing_events(events)) for well_id, events in by_well.items()}
+
+
 def _open_task(well, duty):
     # A task opened now (a new round after a reactivation, a step that
     # applies again) cannot have fallen due before today.
@@ -137,22 +155,33 @@ def _open_task(well, duty):
     )
 
 
-def generate_tasks(wells):
-    """Create the first round of tasks for wells that have none, in bulk."""
+def generate_tasks(wells, taken=None):
+    """Create the first round of tasks for wells that have none, in bulk.
+    ``taken`` (:func:`_steps_taken`) names the actions wells already under
+    way have taken: their tasks are made done, with the event, as
+    :func:`reconcile` would close them."""
     duties_by_campaign = {}
     new_tasks = []
     for well in wells:
         if well.campaign_id not in duties_by_campaign:
             duties_by_campaign[well.campaign_id] = list(Duty.objects.filter(campaign_id=well.campaign_id))
+        done = (taken or {}).get(well.pk, {})
         for duty in applicable_steps(well, duties_by_campaign[well.campaign_id]):
-            new_tasks.append(
-                Task(
-                    well=well,
-                    unit_id=duty.unit_id or well.responsible_unit_id,
-                    step=duty.step,
-                    due_on=due_date(well, duty),
-                )
+            task = Task(
+                well=well,
+                unit_id=duty.unit_id or well.responsible_unit_id,
+                step=duty.step,
+                due_on=due_date(well, duty),
             )
+            event = done.get(STEP_ACTIONS[Step(duty.step)])
+            if event is not None:
+                task.status, task.event = TaskStatus.DONE, event
+                task.completed_at, task.completed_by_id, task.completed_by_name = (
+                    event.created_at,
+                    event.actor_id,
+                    event.actor_name,
+                )
+            new_tasks.append(task)
     bulk.insert(Task, new_tasks)
     return len(new_tasks)
 
@@ -175,12 +204,10 @@ def open_first_tasks(batch=10_000):
     )
     created, last = 0, 0
     while chunk := list(wells.filter(pk__gt=last)[:batch]):
+        # A well already under way has the tasks of the steps it took done.
+        under_way = [well for well in chunk if well.status != Status.INVENTORIED]
         with transaction.atomic():
-            created += generate_tasks(chunk)
-            # A well already under way closes the tasks of the steps it took.
-            for well in chunk:
-                if well.status != Status.INVENTORIED:
-                    reconcile(well)
+            created += generate_tasks(chunk, taken=_steps_taken(under_way))
         last = chunk[-1].pk
     return created
 
@@ -192,6 +219,7 @@ def reschedule_tasks():
     UPDATE per duty, touching only the tasks that move (each move is in the
     tasks' history). Returns the number moved."""
     moved = 0
+
     def due(deadline):
         plan = DaysBefore(deadline, duty.days_before_deadline)
         return Case(When(due_not_before__gt=plan, then=F("due_not_before")), default=plan)

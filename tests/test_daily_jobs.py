@@ -193,6 +193,10 @@ def test_the_daily_jobs_at_twenty_thousand_wells_stay_in_bounded_memory_and_run_
 
     tasks = Task.objects.count()
     assert tasks > 3 * COUNT  # every live well got its first round
+    # A well already accepted has its steps done, each with its event.
+    accepted = Task.objects.filter(well__status="accepted")
+    assert accepted.exists() and not accepted.filter(status=TaskStatus.OPEN).exclude(step=Step.SUPPLY).exists()
+    assert not accepted.filter(status=TaskStatus.DONE, event__isnull=True).exists()
     assert "tasks opened" in out.getvalue()
     # One e-mail per person, each bounded by the digest's limit.
     assert len(mail.outbox) <= User.objects.count()

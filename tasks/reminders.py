@@ -28,7 +28,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, F, Min, Q, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.choices import BUREAU_ROLES
@@ -143,9 +143,12 @@ def send_reminders(today=None):
     Returns the number of new items. A second run on the same day finds them
     written and sends nothing."""
     today = today or timezone.localdate()
-    wanted = digest_items(today)
-    for source in DIGEST_SOURCES:
-        wanted += [(person, None, subject, kind, message) for person, subject, kind, message in source(today)]
+    # In the site's language, whatever the process was last speaking (the
+    # messages are stored, and read by people of the site).
+    with translation.override(settings.LANGUAGE_CODE):
+        wanted = digest_items(today)
+        for source in DIGEST_SOURCES:
+            wanted += [(person, None, subject, kind, message) for person, subject, kind, message in source(today)]
     with transaction.atomic():
         already = set(Notification.objects.filter(sent_on=today).values_list("recipient_id", "task_id", "subject"))
         fresh = [
@@ -161,8 +164,13 @@ def send_reminders(today=None):
         lines[notification.recipient_id].append(notification.message)
     addresses = dict(get_user_model().objects.filter(pk__in=lines).exclude(email="").values_list("pk", "email"))
     for person, address in addresses.items():
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("Well closure ledger: %(count)s reminders for %(date)s") % {
+                "count": len(lines[person]),
+                "date": today,
+            }
         send_mail(
-            _("Well closure ledger: %(count)s reminders for %(date)s") % {"count": len(lines[person]), "date": today},
+            subject,
             "\n".join(lines[person]),
             settings.DEFAULT_FROM_EMAIL,
             [address],

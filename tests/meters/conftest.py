@@ -60,3 +60,14 @@ def api():
         return client
 
     return client_for
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """The site's language for code called outside a request (an earlier
+    test's request may leave the thread speaking English)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield

@@ -151,6 +151,10 @@ def ingest(readings, kind, *, where=None):
         if row is not None:
             row.number = index
             rows.append(row)
+    if not rows:
+        # An empty batch, or every row refused on its own: nothing to look up
+        # (the staging table is made only for rows).
+        return result
     register = kind == ReadingKind.REGISTER
     with transaction.atomic():
         _stage_keys(rows)

@@ -142,3 +142,10 @@ def test_on_postgresql_the_migration_made_a_partitioned_table_and_a_months_query
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "meters_meterreading_202306" in plan
     assert "meters_meterreading_202305" not in plan
+
+
+def test_an_empty_batch_stores_nothing_and_says_so(api, member):
+    response = api(member).post(URL, {"kind": "interval", "readings": []}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {"stored": 0, "duplicates": 0, "errors": []}

@@ -34,6 +34,9 @@ def manage(*args, **env):
         if key not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_COOKIES", "SECURE_SSL_REDIRECT"}
     }
     environment.update(env)
+    if env.get("DATABASE_URL") == "":
+        # The embedded SQLite has no replica (CI's replica is the primary's).
+        environment.pop("DATABASE_REPLICA_URL", None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,

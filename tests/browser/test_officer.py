@@ -70,6 +70,8 @@ def test_officer_on_a_phone_serves_a_notice_is_refused_a_seal_without_a_photo_th
     thumbnail = page.locator("[data-testid=attachment] img")
     expect(thumbnail).to_have_count(1)
     # The photo is served to the officer through the scope-checked download.
+    # Loaded lazily: the officer scrolls to it (the meter chart stands above).
+    thumbnail.scroll_into_view_if_needed()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
     expect(page.locator("[data-testid=timeline-event]")).to_have_count(3)
     screenshot(page, "officer-3-well-sealed", docs_name="officer-well-page")

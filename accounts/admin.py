@@ -8,12 +8,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
 from accounts.choices import Role
 from accounts.library_strings import AXES_APP_NAME
-from accounts.models import ApiToken, Unit, User
+from accounts.models import ApiToken, Division, Unit, User
+from wellclosure.admin import NotFoundOutsideScopeMixin
 from wellclosure.history import HistoryAdminMixin
 
 # django-axes declares no name of its own: the admin would title it "Axes".
@@ -56,17 +58,46 @@ class UserEditForm(UserChangeForm):
         return cleaned
 
 
+def divisions_below(user):
+    """The divisions a bureau's user may place a unit in: their unit's
+    division and below (all of them where their unit is placed in none)."""
+    division = Division.objects.filter(units=user.unit_id).first() if user.unit_id else None
+    if user.is_superuser or division is None:
+        return Division.objects.all()
+    return Division.objects.filter(path__startswith=division.path)
+
+
+def users_managed_by(user, users):
+    """The ``users`` a bureau administrator manages: those of the units
+    they read (wells.scope), and those of no unit yet, who belong to no
+    bureau (as a ticket of no unit, the one pool every bureau reads). One
+    placed in no division, or a superuser, manages everyone."""
+    if user.is_superuser or not Unit.objects.filter(pk=user.unit_id, division__isnull=False).exists():
+        return users
+    return users.filter(Q(unit__in=Unit.objects.visible_to(user)) | Q(unit__isnull=True))
+
+
 @admin.register(Unit)
-class UnitAdmin(HistoryAdminMixin, admin.ModelAdmin):
+class UnitAdmin(NotFoundOutsideScopeMixin, HistoryAdminMixin, admin.ModelAdmin):
     list_display = ("name", "short_name", "kind", "division")
     list_filter = ("kind",)
     list_select_related = ("division",)
     search_fields = ("name", "short_name")
     raw_id_fields = ("division",)
 
+    def get_queryset(self, request):
+        # Another bureau's units are out of scope: 404 (and not in the
+        # users' unit autocomplete, which asks this admin).
+        return super().get_queryset(request).visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "division":
+            kwargs["queryset"] = divisions_below(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(User)
-class UserAdmin(HistoryAdminMixin, DjangoUserAdmin):
+class UserAdmin(NotFoundOutsideScopeMixin, HistoryAdminMixin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     fieldsets = (
@@ -96,7 +127,14 @@ class UserAdmin(HistoryAdminMixin, DjangoUserAdmin):
     filter_horizontal = ("user_permissions",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("groups")
+        # A bureau administrator manages the users of the units they read,
+        # not another bureau's (404).
+        return users_managed_by(request.user, super().get_queryset(request).prefetch_related("groups"))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "unit":
+            kwargs["queryset"] = Unit.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
@@ -133,7 +171,7 @@ if admin.site.is_registered(AuthToken):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
     """Everyone's API tokens, for a bureau administrator (the only role
     with its permissions, accounts/apps.py): each by its user, the start of
     its key, when it was issued and when it expires. Ending one is deleting
@@ -150,6 +188,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.display(description=_("identifier"))
     def short_id(self, obj):
         return f"{obj.short_id}…"
+
+    def get_queryset(self, request):
+        # Another bureau's users' tokens are out of scope (404), as the users.
+        tokens = super().get_queryset(request)
+        return tokens.filter(user__in=users_managed_by(request.user, User.objects.all()))
 
     def get_search_results(self, request, queryset, search_term):
         # PostgreSQL cannot compare text holding NUL.

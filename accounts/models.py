@@ -66,7 +66,29 @@ class Division(models.Model):
         return list(Division.objects.filter(path__in=prefixes).order_by("path"))
 
 
-class UnitManager(models.Manager):
+_unit_scope = None
+
+
+def register_unit_scope(scope):
+    """Make ``scope(units, user)`` the rule of which units ``user`` may read
+    among the queryset ``units``. The rule needs the campaigns, townships
+    and duties, which live in the apps above this one: the wells app
+    registers it from its ``AppConfig.ready`` (wells.scope.units_reached),
+    as it registers the member units' rule (DESIGN §2)."""
+    global _unit_scope
+    _unit_scope = scope
+
+
+class UnitQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The units ``user`` may read (DESIGN §9): the units of the work
+        they reach, never another bureau's; none without a role."""
+        if getattr(user, "role", None) is None or _unit_scope is None:
+            return self.none()
+        return _unit_scope(self, user)
+
+
+class UnitManager(models.Manager.from_queryset(UnitQuerySet)):
     def get_by_natural_key(self, name):
         return self.get(name=name)
 
@@ -107,9 +129,13 @@ class Unit(models.Model):
 
     def clean(self):
         # Once the deployment knows its divisions, a bureau without one
-        # would read every bureau's work (wells.scope): refused.
-        if self.kind == UnitKind.BUREAU and self.division_id is None and Division.objects.exists():
-            raise ValidationError({"division": _("Place the bureau in its administrative division.")})
+        # would read every bureau's work (wells.scope), and any other unit
+        # would be read only through the campaigns it takes part in:
+        # every unit is placed in one.
+        if self.division_id is None and Division.objects.exists():
+            if self.kind == UnitKind.BUREAU:
+                raise ValidationError({"division": _("Place the bureau in its administrative division.")})
+            raise ValidationError({"division": _("Place the unit in its administrative division.")})
 
 
 # No password hashes in the history, and no event per sign-in.

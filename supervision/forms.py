@@ -58,32 +58,44 @@ class PhotoUploadForm(forms.Form):
     photos = PhotosField(label=_("Photos"))
 
 
-class AssignForm(forms.Form):
+class ReachedChoicesForm(forms.Form):
+    """A ticket action's form: its lists offer only the units, townships and
+    campaigns its ``user`` reads (another bureau's are not there, and the
+    engine refuses them as well)."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.queryset = field.queryset.visible_to(user)
+
+
+class AssignForm(ReachedChoicesForm):
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.order_by("kind", "name"))
     due_on = forms.DateField(label=_("Rectify by"), widget=DateInput)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RectifyForm(forms.Form):
+class RectifyForm(ReachedChoicesForm):
     note = forms.CharField(label=_("What was done"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     photos = PhotosField(label=_("Evidence photos"), required=False)
 
 
-class ReviewPassForm(forms.Form):
+class ReviewPassForm(ReachedChoicesForm):
     reply = forms.CharField(
         label=_("Public reply"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class ReviewFailForm(forms.Form):
+class ReviewFailForm(ReachedChoicesForm):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(ReachedChoicesForm):
     reply = forms.CharField(label=_("Public reply"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RegisterWellForm(forms.Form):
+class RegisterWellForm(ReachedChoicesForm):
     code = forms.CharField(label=_("Well code"), max_length=40)
     owner_name = forms.CharField(label=_("Owner"), max_length=200)
     owner_kind = forms.ChoiceField(label=_("Owner kind"), choices=OwnerKind.choices)

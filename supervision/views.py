@@ -178,7 +178,7 @@ def ticket_list(request):
     """The problem ledger (问题台账): the tickets the user sees, under the
     API's filters, newest first."""
     tickets = Ticket.objects.visible_to(request.user).select_related("well", "unit")
-    filterset = TicketFilterSet(request.GET, queryset=tickets)
+    filterset = TicketFilterSet(request.GET, queryset=tickets, request=request)
     if filterset.is_valid():
         tickets = filterset.qs
     page = BoundedPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -243,14 +243,14 @@ def _ticket_context(request, ticket, forms=None):
     for stored in files:
         stored.is_image = stored.content_type in INLINE_CONTENT_TYPES
     forms = forms or {}
+    for action in actions:
+        if action not in forms:
+            forms[action] = ACTION_FORMS[action](user=request.user)
     return {
         "ticket": ticket,
         "events": events,
         "files": files,
-        "actions": [
-            {"code": action.value, "label": action.label, "form": forms.get(action, ACTION_FORMS[action]())}
-            for action in actions
-        ],
+        "actions": [{"code": action.value, "label": action.label, "form": forms[action]} for action in actions],
         "overdue": ticket.is_overdue(),
         "shows_reporter": request.user.is_bureau,
     }
@@ -274,7 +274,7 @@ def ticket_action(request, pk, action):
     action = TicketAction(action)
     if request.user.role not in TICKET_ACTION_ROLES[action]:
         raise PermissionDenied
-    form = ACTION_FORMS[action](request.POST, request.FILES)
+    form = ACTION_FORMS[action](request.POST, request.FILES, user=request.user)
     status = 400
     if form.is_valid():
         data = form.engine_data() if hasattr(form, "engine_data") else dict(form.cleaned_data)

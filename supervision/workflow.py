@@ -235,8 +235,9 @@ def ticket_from_inspection(inspection, origin):
 def _guard_assign(ticket, data, actor, files):
     raw = data.get("unit")
     try:
-        unit = Unit.objects.get(pk=int(raw))
-    except (Unit.DoesNotExist, TypeError, ValueError):
+        # One of the actor's units: another bureau's is as one not there.
+        unit = Unit.objects.visible_to(actor).get(pk=int(raw))
+    except (Unit.DoesNotExist, TypeError, ValueError, OverflowError):
         raise TicketError(_("Choose the unit that must rectify the problem."), field="unit") from None
     due_on = _read_date(data, "due_on", _("deadline"))
     if due_on < timezone.localdate():
@@ -306,16 +307,16 @@ def _guard_register_well(ticket, data, actor, files):
     if owner_kind not in OwnerKind.values:
         raise TicketError(_("Choose the owner's kind."), field="owner_kind")
     try:
-        township = Township.objects.get(code=str(data.get("township") or ""))
+        township = Township.objects.visible_to(actor).get(code=str(data.get("township") or ""))
     except Township.DoesNotExist:
         raise TicketError(_("Choose the township or street of the well."), field="township") from None
     try:
-        unit = Unit.objects.get(pk=int(data.get("responsible_unit")))
-    except (Unit.DoesNotExist, TypeError, ValueError):
+        unit = Unit.objects.visible_to(actor).get(pk=int(data.get("responsible_unit")))
+    except (Unit.DoesNotExist, TypeError, ValueError, OverflowError):
         raise TicketError(_("Choose the well's responsible unit."), field="responsible_unit") from None
     try:
-        campaign = Campaign.objects.get(pk=int(data.get("campaign")))
-    except (Campaign.DoesNotExist, TypeError, ValueError):
+        campaign = Campaign.objects.visible_to(actor).get(pk=int(data.get("campaign")))
+    except (Campaign.DoesNotExist, TypeError, ValueError, OverflowError):
         raise TicketError(_("Choose the campaign the well is to be closed in."), field="campaign") from None
     uses = data.get("uses") or []
     if isinstance(uses, str):

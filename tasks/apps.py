@@ -52,14 +52,17 @@ class TasksConfig(AppConfig):
 
     def ready(self):
         from tasks import services
-        from tasks.models import wells_of_member_unit
+        from tasks.models import units_with_duties, wells_of_member_unit
         from tasks.plan import WorkPlan, wells_ready_for
         from wells.changes import connect
-        from wells.scope import register_member_scope
+        from wells.scope import register_campaign_units, register_member_scope
         from wells.workplan import register_work_plan
 
         # A member unit sees the wells its unit holds tasks for.
         register_member_scope(wells_of_member_unit)
+        # The units a campaign's duties name take part in it: whoever reads
+        # the campaign reads them (Unit.objects.visible_to).
+        register_campaign_units(units_with_duties)
         # A well's page shows its work plan and waits where its steps wait.
         register_work_plan(WorkPlan, wells_ready_for)
         # The work ledger refuses what the plan forbids and keeps every

@@ -7,18 +7,18 @@ from django_filters import rest_framework as filters
 from accounts.models import Unit
 from tasks.choices import Step, TaskStatus
 from tasks.models import Task
-from wells.filtersets import KeyChoiceFilter
+from wells.filtersets import KeyChoiceFilter, reached
 from wells.models import Campaign, Well
 
 
 class TaskFilterSet(filters.FilterSet):
-    unit = KeyChoiceFilter(queryset=Unit.objects.all(), label=_("unit"))
+    unit = KeyChoiceFilter(queryset=reached(Unit), label=_("unit"))
     status = filters.MultipleChoiceFilter(choices=TaskStatus.choices, label=_("status"))
     step = filters.MultipleChoiceFilter(choices=Step.choices, label=_("step"))
     overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
     due_before = filters.DateFilter(field_name="due_on", lookup_expr="lte", label=_("due on or before"))
     well = KeyChoiceFilter(queryset=Well.objects.all(), to_field_name="code", label=_("well code"))
-    campaign = KeyChoiceFilter(field_name="well__campaign", queryset=Campaign.objects.all(), label=_("campaign"))
+    campaign = KeyChoiceFilter(field_name="well__campaign", queryset=reached(Campaign), label=_("campaign"))
 
     class Meta:
         model = Task

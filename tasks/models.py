@@ -67,6 +67,12 @@ def wells_of_member_unit(wells, user):
     return wells.filter(Exists(Task.objects.filter(well=OuterRef("pk"), unit_id=user.unit_id)))
 
 
+def units_with_duties(campaigns):
+    """The units named by the duties of ``campaigns`` (a queryset of their
+    primary keys), registered with :func:`wells.scope.register_campaign_units`."""
+    return Duty.objects.filter(campaign__in=campaigns, unit__isnull=False).values("unit_id")
+
+
 class TaskQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Tasks of the wells this user sees; a member unit sees only its own."""

@@ -42,7 +42,7 @@ def my_tasks(request):
         .order_by("others", F("due_on").asc(nulls_last=True), "pk")
     )
     # The API's filters (unit, step, overdue, due_before …) narrow the list too.
-    filterset = TaskFilterSet(request.GET, queryset=tasks)
+    filterset = TaskFilterSet(request.GET, queryset=tasks, request=request)
     if filterset.is_valid():
         tasks = filterset.qs
     # And the ledger's search of the wells: code, owner, village, the

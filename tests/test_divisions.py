@@ -197,6 +197,11 @@ def _fukang_urls(world):
         "admin well": f"/admin/wells/well/{well.pk}/change/",
         "admin campaign": f"/admin/wells/campaign/{campaign.pk}/change/",
         "admin task": f"/admin/tasks/task/{task.pk}/change/",
+        "api township": f"/api/v1/townships/{well.township.code}/",
+        "api unit": f"/api/v1/units/{well.township.government_id}/",
+        "api bureau": f"/api/v1/units/{campaign.bureau_id}/",
+        "admin township": f"/admin/wells/township/{well.township_id}/change/",
+        "admin unit": f"/admin/accounts/unit/{well.township.government_id}/change/",
     }
 
 
@@ -228,7 +233,16 @@ def test_lists_exports_and_figures_hold_only_the_bureaus_own(world):
     assert client.get("/api/v1/tickets/").json()["results"] == []
     assert [row["name"] for row in client.get("/api/v1/campaigns/").json()] == ["昌吉市关停"]
     assert client.get("/api/v1/stats/summary/").json()["totals"]["total"] == 5
-    assert client.get(f"/api/v1/stats/summary/?campaign={world.campaigns['fukang'].pk}").json()["totals"]["total"] == 0
+    # A neighbour's campaign, township or unit is refused as one that is not
+    # there (a page's lists do not offer them).
+    for name, value in [
+        ("campaign", world.campaigns["fukang"].pk),
+        ("township", "t652302001"),
+        ("unit", world.bureaus["阜康市水利局"].pk),
+    ]:
+        response = client.get("/api/v1/stats/summary/", {name: value})
+        assert response.status_code == 400, name
+        assert name in response.json()
     export = b"".join(client.get("/api/v1/exports/wells.xlsx").streaming_content)
     import openpyxl
 
@@ -239,6 +253,7 @@ def test_lists_exports_and_figures_hold_only_the_bureaus_own(world):
     browser = page(user)
     ledger = browser.get("/wells/").content.decode()
     assert all(code not in ledger for code in world.codes("fukang"))
+    assert "阜康" not in ledger and "博峰街道" not in ledger  # nor in the filters' lists
     assert all(code in ledger for code in world.codes("changji"))
     admin_list = browser.get("/admin/wells/well/").content.decode()
     assert all(code not in admin_list for code in world.codes("fukang"))
@@ -291,6 +306,217 @@ def test_a_bureau_cannot_add_a_well_to_a_neighbours_campaign(world):
             },
         )
     assert not Well.objects.filter(code="SNEAK-2").exists()
+
+
+def test_a_bureau_cannot_place_its_well_in_a_neighbours_township_or_unit(world):
+    staff = world.users["changji_bureau_staff"]
+    fukang_street = world.townships["652302001"]
+    new = {
+        "code": "SNEAK-3",
+        "owner_name": "某人",
+        "owner_kind": "person",
+        "township": "t652301005",
+        "uses": ["irrigation"],
+        "responsible_unit": world.townships["652301005"].government_id,
+        "campaign": world.campaigns["changji"].pk,
+        "category": "unlicensed",
+    }
+    client = api(staff)
+    for name, value in [("township", fukang_street.code), ("responsible_unit", fukang_street.government_id)]:
+        response = client.post("/api/v1/wells/", {**new, name: value}, format="json")
+        assert response.status_code == 400, name
+        assert name in response.json()
+    assert not Well.objects.filter(code="SNEAK-3").exists()
+    # A change may not move one of its wells there either, by any door.
+    well = world.wells["changji"][0]
+    response = client.patch(
+        f"/api/v1/wells/{well.code}/", {"township": fukang_street.code, "version": well.version}, format="json"
+    )
+    assert response.status_code == 400
+    with pytest.raises(changes.WorkflowError, match="No such unit"):
+        changes.change_facts(
+            well, actor=staff, values={"responsible_unit": fukang_street.government}, version=well.version
+        )
+    with pytest.raises(changes.WorkflowError, match="No such township"):
+        changes.create_well(
+            actor=staff,
+            values={
+                "code": "SNEAK-4",
+                "owner_name": "某人",
+                "owner_kind": "person",
+                "township": fukang_street,
+                "uses": ["irrigation"],
+                "responsible_unit": world.townships["652301005"].government,
+                "campaign": world.campaigns["changji"],
+                "category": "unlicensed",
+            },
+        )
+    well.refresh_from_db()
+    assert well.version == 1
+    assert well.township.division.path.startswith("652301")
+    assert well.responsible_unit == well.township.government
+    assert not Well.objects.filter(code="SNEAK-4").exists()
+
+
+def test_an_import_naming_a_neighbours_township_refuses_the_row_by_number(world):
+    from tests.test_excel_import import row, run_import, workbook
+
+    staff = world.users["changji_bureau_staff"]
+    content = workbook(
+        [
+            row("IMP-1", **{"乡镇(街道)": "中山路街道", "责任单位": "中山路街道办事处"}),
+            row("IMP-2", **{"乡镇(街道)": "博峰街道", "责任单位": "中山路街道办事处"}),
+        ]
+    )
+    result = run_import(content, world.campaigns["changji"], actor=staff)
+    assert result.created == 0
+    assert any("博峰街道" in str(error) and "3" in str(error) for error in result.errors), result.errors
+    assert not Well.objects.filter(code__startswith="IMP-").exists()
+
+
+def test_a_ticket_cannot_be_given_to_a_neighbours_unit(world):
+    from supervision.choices import TicketAction
+    from supervision.workflow import TicketError
+    from supervision.workflow import perform as perform_ticket
+
+    staff = world.users["changji_bureau_staff"]
+    well = world.wells["changji"][0]
+    ticket = Ticket.objects.create(source=TicketSource.INSPECTION, well=well, description="复用")
+    with pytest.raises(TicketError, match="unit"):
+        perform_ticket(
+            ticket,
+            TicketAction.ASSIGN,
+            actor=staff,
+            data={"unit": world.townships["652302001"].government_id, "due_on": "2099-01-01"},
+            version=ticket.version,
+        )
+    ticket.refresh_from_db()
+    assert ticket.unit_id is None
+    # The ticket page's list offers only the bureau's own units.
+    shown = page(staff).get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "中山路街道办事处" in shown
+    assert "博峰街道办事处" not in shown and "阜康市水利局" not in shown
+
+
+def listed(client, path, key):
+    response = client.get(path)
+    assert response.status_code == 200, response.content
+    return {row[key] for row in response.json()}
+
+
+CHANGJI_UNITS = {"昌吉市水利局", "宁边路街道办事处", "中山路街道办事处"}
+FUKANG_UNITS = {"阜康市水利局", "博峰街道办事处", "阜新街道办事处"}
+
+
+def test_units_and_townships_hold_only_the_bureaus_own(world):
+    assert {ROWS[path]["name"] + "办事处" for path in FUKANG_STREETS} | {"阜康市水利局"} == FUKANG_UNITS
+    changji, fukang = world.users["changji_bureau_staff"], world.users["fukang_leader"]
+    assert listed(api(changji), "/api/v1/units/", "name") == CHANGJI_UNITS
+    assert listed(api(fukang), "/api/v1/units/", "name") == FUKANG_UNITS
+    assert listed(api(changji), "/api/v1/townships/", "code") == {f"t{path}" for path in CHANGJI_STREETS}
+    assert listed(api(fukang), "/api/v1/townships/", "code") == {f"t{path}" for path in FUKANG_STREETS}
+    # The prefecture reads both counties and its own bureau; the region
+    # every bureau placed below it.
+    prefecture = listed(api(world.users["prefecture"]), "/api/v1/units/", "name")
+    assert prefecture == CHANGJI_UNITS | FUKANG_UNITS | {"昌吉州水利局"}
+    assert listed(api(world.users["region"]), "/api/v1/units/", "name") == prefecture | {"新疆维吾尔自治区水利厅"}
+    assert len(listed(api(world.users["prefecture"]), "/api/v1/townships/", "code")) == 4
+
+
+def test_an_officer_and_a_member_unit_read_the_units_of_their_own_work(world):
+    officer = world.users["officer"]
+    # Their own government and township, and the bureau whose campaign holds
+    # their wells; not the other streets, not the neighbouring county.
+    assert listed(api(officer), "/api/v1/units/", "name") == {"中山路街道办事处", "昌吉市水利局"}
+    assert listed(api(officer), "/api/v1/townships/", "code") == {"t652301005"}
+    grid = UnitFactory(name="国网昌吉供电公司", kind=UnitKind.COMPANY, division=world.divisions["652301"])
+    from tasks.models import Duty
+
+    Duty.objects.create(campaign=world.campaigns["changji"], step=Step.DISCONNECT, unit=grid)
+    member = UserFactory(username="grid", unit=grid, role=Role.UNIT_MEMBER)
+    well = world.wells["changji"][0]
+    Task.objects.create(well=well, unit=grid, step=Step.DISCONNECT)
+    assert listed(api(member), "/api/v1/units/", "name") == {
+        "国网昌吉供电公司",
+        "昌吉市水利局",
+        well.township.government.name,
+    }
+    assert listed(api(member), "/api/v1/townships/", "code") == {well.township.code}
+    # The county's bureau reads the unit placed in its county and named by a
+    # duty of its campaign; the neighbour reads neither.
+    assert "国网昌吉供电公司" in listed(api(world.users["changji_leader"]), "/api/v1/units/", "name")
+    assert "国网昌吉供电公司" not in listed(api(world.users["fukang_leader"]), "/api/v1/units/", "name")
+    # A unit without a role reads nothing.
+    nobody = UserFactory(username="nobody", unit=grid)
+    nobody.groups.set([])
+    assert api(nobody).get("/api/v1/units/").status_code in (200, 403)
+    from accounts.models import Unit
+    from wells.models import Township
+
+    assert not Unit.objects.visible_to(nobody).exists()
+    assert not Township.objects.visible_to(nobody).exists()
+
+
+def test_an_unplaced_deployment_reads_every_unit_and_township(world):
+    unplaced = UserFactory(username="unplaced_staff", unit=UnitFactory(name="未划分水利局", kind=UnitKind.BUREAU))
+    unplaced.groups.set([])
+    staff = UserFactory(username="unplaced_staff2", unit=unplaced.unit, role=Role.BUREAU_STAFF)
+    root = UserFactory(username="root", is_superuser=True, role=Role.BUREAU_ADMIN)
+    from accounts.models import Unit
+
+    for user in (staff, root):
+        assert listed(api(user), "/api/v1/units/", "name") == set(Unit.objects.values_list("name", flat=True))
+        assert len(listed(api(user), "/api/v1/townships/", "code")) == 4
+
+
+def test_a_bureau_administrator_manages_only_their_own_bureaus_users(world):
+    admin_user = world.users["changji_bureau_admin"]
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    browser = page(admin_user)
+    listing = browser.get("/admin/accounts/user/").content.decode()
+    assert "changji_bureau_staff" in listing
+    assert "fukang_bureau_staff" not in listing
+    neighbour = world.users["fukang_bureau_staff"]
+    assert browser.get(f"/admin/accounts/user/{neighbour.pk}/change/").status_code == 404
+    # A new user cannot be given a neighbouring bureau's unit.
+    response = browser.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "sneak",
+            "password1": "Xk8#pL2!qv9Z",
+            "password2": "Xk8#pL2!qv9Z",
+            "unit": world.bureaus["阜康市水利局"].pk,
+            "groups": [],
+            "is_staff": "on",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 200
+    assert "unit" in response.context["adminform"].form.errors
+    from accounts.models import User
+
+    assert not User.objects.filter(username="sneak").exists()
+    # Nor placed in a neighbouring division.
+    response = browser.post(
+        "/admin/accounts/unit/add/",
+        {"name": "潜入单位", "kind": UnitKind.COMPANY, "division": world.divisions["652302"].pk},
+    )
+    assert response.status_code == 200
+    assert "division" in response.context["adminform"].form.errors
+    # The unit autocomplete offers only the bureau's own.
+    found = browser.get(
+        "/admin/autocomplete/", {"app_label": "accounts", "model_name": "user", "field_name": "unit", "term": "水利局"}
+    ).json()
+    assert {row["text"] for row in found["results"]} == {"昌吉市水利局"}
+
+
+def test_every_unit_is_placed_once_divisions_exist(world):
+    unit = UnitFactory.build(name="新公司", kind=UnitKind.COMPANY)
+    with pytest.raises(ValidationError, match="division"):
+        unit.full_clean()
+    unit.division = world.divisions["652301"]
+    unit.full_clean()
 
 
 # Roll-up ---------------------------------------------------------------------

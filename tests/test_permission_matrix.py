@@ -125,6 +125,9 @@ def world(admin_user, staff, officer, member, leader, well, other_well, campaign
             well=other_well, unit=other_well.responsible_unit, step=Step.NOTIFY, due_on=datetime.date(2023, 7, 1)
         ),
     }
+    # The grid company's duty in the campaign, as the plan's 附件1 names it:
+    # whoever reads the campaign reads the unit (Unit.objects.visible_to).
+    Duty.objects.create(campaign=campaign, step=Step.DISCONNECT, unit=grid_unit)
     attachments, inspections, events = {}, {}, {}
     for scope, each in wells.items():
         upload = SimpleUploadedFile("照片.png", png_bytes(), content_type="image/png")
@@ -319,7 +322,14 @@ MATRIX = {
     # The API: tokens for scripts (DESIGN §5).
     "api:auth-token": Entry(api("auth-token"), {"POST": R(200, 200, 200, 200, 200, 400)}, body=token_body),
     "api:unit-list": Entry(api("unit-list"), {"GET": ALL}),
-    "api:unit-detail": Entry(api("unit-detail", lambda w, s, r: {"pk": w.unit.pk}), {"GET": ALL}),
+    # The units and townships of each one's work: out is the 宁边路 street's
+    # government and street, which the 中山路 officer and the grid company
+    # have no work in (and, with many bureaus, a neighbour's).
+    "api:unit-detail": Entry(
+        api("unit-detail", lambda w, s, r: {"pk": w.unit.pk if s == "in" else w.wells["out"].township.government_id}),
+        {"GET": R(200, 200, scoped(200, 404), scoped(200, 404), 200, 401)},
+        scoped=True,
+    ),
     "api:well-list": Entry(
         api("well-list"),
         {"GET": ALL, "POST": R(201, 201, 403, 403, 403, 401)},
@@ -368,7 +378,11 @@ MATRIX = {
         scoped=True,
     ),
     "api:township-list": Entry(api("township-list"), {"GET": ALL}),
-    "api:township-detail": Entry(api("township-detail", lambda w, s, r: {"code": w.township.code}), {"GET": ALL}),
+    "api:township-detail": Entry(
+        api("township-detail", lambda w, s, r: {"code": w.wells[s].township.code}),
+        {"GET": R(200, 200, scoped(200, 404), scoped(200, 404), 200, 401)},
+        scoped=True,
+    ),
     "api:campaign-list": Entry(api("campaign-list"), {"GET": ALL}),
     "api:campaign-detail": Entry(api("campaign-detail", lambda w, s, r: {"pk": w.campaign.pk}), {"GET": ALL}),
     "api:inspection-list": Entry(

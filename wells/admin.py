@@ -25,6 +25,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import BUREAU_ROLES, Role
+from wellclosure.admin import NotFoundOutsideScopeMixin
 from wellclosure.paging import BoundedPaginator
 from wells import bulk as bulk_actions
 from wells.changes import (
@@ -60,17 +61,6 @@ class CappedPaginator(BoundedPaginator):
     @cached_property
     def count(self):
         return min(self.counted, self.cap)
-
-
-class NotFoundOutsideScopeMixin:
-    """Answer 404 for an object the user may not see, where Django's admin
-    would redirect to the index with a message that the object exists."""
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404(gettext("No such %(name)s.") % {"name": self.opts.verbose_name})
-        return obj
 
 
 class WellRecordAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
@@ -706,11 +696,15 @@ class InspectionAdmin(WellRecordAdmin):
 
 
 @admin.register(Township)
-class TownshipAdmin(admin.ModelAdmin):
+class TownshipAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
     list_display = ("code", "name", "government", "division")
     list_select_related = ("government", "division")
     raw_id_fields = ("division",)
     search_fields = ("code", "name")
+
+    def get_queryset(self, request):
+        # Another bureau's township is out of scope: 404, as its wells.
+        return super().get_queryset(request).visible_to(request.user)
 
 
 class PhaseInline(admin.TabularInline):

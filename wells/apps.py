@@ -66,6 +66,12 @@ class WellsConfig(AppConfig):
     def ready(self):
         post_migrate.connect(grant_role_permissions, sender=self)
         post_migrate.connect(clear_tally_of_an_empty_ledger, sender=self)
+        # Which units a user reads depends on the campaigns and townships
+        # they reach, which this app knows (accounts may not import it).
+        from accounts.models import register_unit_scope
+        from wells.scope import units_reached
+
+        register_unit_scope(units_reached)
         # An image over IMAGE_MAX_PIXELS is an error wherever Pillow opens it.
         from wells.uploads import bound_image_pixels
 

@@ -30,10 +30,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import BUREAU_ROLES, Role
+from accounts.models import Unit
 from wellclosure import bulk
 from wellclosure.validators import check_text
 from wells.choices import Action, Category, ChangeKind, InspectionResult, Status
-from wells.models import Attachment, Campaign, Inspection, Well, WellChange, WellEvent
+from wells.models import Attachment, Campaign, Inspection, Township, Well, WellChange, WellEvent
 
 
 class WorkflowError(Exception):
@@ -319,6 +320,7 @@ def change_facts(well, *, actor, values, version, note=""):
         if refusal:
             raise WorkflowError(refusal, field="category")
         _validate(locked, changes)
+        refuse_unreached([locked], actor, names=changes)
         save_and_record(locked, changes, actor=actor, kind=ChangeKind.FACTS, note=note)
         recheck_scope(locked, actor)
         run_hooks("on_facts", locked, changes)
@@ -335,18 +337,31 @@ def create_well(*, actor, values, kind=ChangeKind.FACTS, note=""):
     _refuse_fields(values, actor)
     well = Well(**values)
     well.full_clean()
-    refuse_unreached_campaigns([well], actor)
+    refuse_unreached([well], actor)
     with transaction.atomic():
         insert_wells([well], actor=actor, kind=kind, note=note)
     return well
 
 
-def refuse_unreached_campaigns(wells, actor):
-    """New wells join only campaigns of the actor's bureau's division and
-    below (wells.scope): another bureau's answers as one that is not there."""
-    asked = {well.campaign_id for well in wells}
-    if asked - set(Campaign.objects.visible_to(actor).filter(pk__in=asked).values_list("pk", flat=True)):
-        raise WorkflowError(_("No such campaign."), field="campaign")
+def _reached_fields():
+    return (
+        ("campaign", Campaign, _("No such campaign.")),
+        ("township", Township, _("No such township or street.")),
+        ("responsible_unit", Unit, _("No such unit.")),
+    )
+
+
+def refuse_unreached(wells, actor, names=None):
+    """New or changed wells name only the campaigns, townships and units of
+    the actor's reach (wells.scope): another bureau's answer as ones that
+    are not there. ``names`` limits the check to those fields (the ones a
+    change changed); one query per field that names something."""
+    for name, model, message in _reached_fields():
+        if names is not None and name not in names:
+            continue
+        asked = {getattr(well, f"{name}_id") for well in wells} - {None}
+        if asked and asked - set(model.objects.visible_to(actor).filter(pk__in=asked).values_list("pk", flat=True)):
+            raise WorkflowError(message, field=name)
 
 
 def insert_wells(wells, *, actor, kind, note=""):
@@ -501,7 +516,12 @@ def import_wells(*, actor, created, updated, note=""):
     its own history record; new wells get their tasks. Call inside the
     import's transaction."""
     if created:
-        refuse_unreached_campaigns(created, actor)
+        refuse_unreached(created, actor)
+    if updated:
+        # A row may move a well to a township or unit: one of the actor's.
+        for name in ("campaign", "township", "responsible_unit"):
+            moved = [well for well, before in updated if getattr(well, f"{name}_id") != before[name]]
+            refuse_unreached(moved, actor, names={name})
     insert_wells(created, actor=actor, kind=ChangeKind.IMPORT, note=note)
     if not updated:
         return

@@ -48,6 +48,19 @@ class KeyChoiceFilter(filters.ModelChoiceFilter):
     field_class = KeyChoiceField
 
 
+def reached(model):
+    """A filter's choices: the ``model``'s rows the request's user reads
+    (``visible_to``), so that a page's list names none of another bureau's
+    and the API answers a neighbour's as a value that does not exist."""
+
+    def choices(request):
+        if request is None:
+            return model.objects.none()
+        return model.objects.visible_to(request.user)
+
+    return choices
+
+
 class DivisionCodeField(forms.CharField):
     """An administrative division by its code, typed (a select of every
     township of a region would weigh down each page that shows the
@@ -82,8 +95,8 @@ class StatusFilter(filters.MultipleChoiceFilter):
 class WellFilterSet(filters.FilterSet):
     """Every filter of the well list (DESIGN §5) and its ordering."""
 
-    campaign = KeyChoiceFilter(label=_("Campaign"), queryset=Campaign.objects.all())
-    township = KeyChoiceFilter(label=_("Township or street"), queryset=Township.objects.all(), to_field_name="code")
+    campaign = KeyChoiceFilter(label=_("Campaign"), queryset=reached(Campaign))
+    township = KeyChoiceFilter(label=_("Township or street"), queryset=reached(Township), to_field_name="code")
     # An addition to DESIGN §5: the wells whose township lies in this
     # administrative division (its code, 2 to 9 digits: 6523, 652301) or below.
     division = DivisionFilter(
@@ -92,7 +105,7 @@ class WellFilterSet(filters.FilterSet):
         max_length=12,
         help_text=_("A division's code (65, 6523, 652301, 652301005): the wells of its townships and below."),
     )
-    unit = KeyChoiceFilter(label=_("Responsible unit"), field_name="responsible_unit", queryset=Unit.objects.all())
+    unit = KeyChoiceFilter(label=_("Responsible unit"), field_name="responsible_unit", queryset=reached(Unit))
     status = StatusFilter(label=_("Status"), choices=Status.choices)
     category = filters.ChoiceFilter(label=_("Category"), choices=Category.choices)
     use = filters.ChoiceFilter(label=_("Use"), choices=Use.choices, method="filter_use")

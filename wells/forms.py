@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Unit
 from wells.changes import WorkflowError, change_facts, editable_fields, record_inspection
 from wells.choices import (
     ACTION_FIELDS,
@@ -464,6 +465,9 @@ class FactsForm(forms.ModelForm):
             if name not in allowed:
                 del self.fields[name]
         self.initial.setdefault("version", self.instance.version)
+        if "responsible_unit" in self.fields:
+            # Only the units of the user's reach (another bureau's are not offered).
+            self.fields["responsible_unit"].queryset = Unit.objects.visible_to(user).order_by("kind", "name")
         for name in ("lat", "lng"):
             if name in self.fields:
                 self.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})

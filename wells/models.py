@@ -32,7 +32,7 @@ from wells.choices import (
 )
 from wells.fields import MultipleChoiceTextField
 from wells.figures import LedgerFigures, is_overdue, overdue_q
-from wells.scope import ScopedQuerySet, campaigns_reached_by
+from wells.scope import ScopedQuerySet, campaigns_reached_by, townships_reached
 
 # China's bounding box in WGS84: a point outside it is a typo (swapped
 # latitude and longitude, a missing digit), not a well.
@@ -65,7 +65,15 @@ def longitude_field():
     )
 
 
-class TownshipManager(models.Manager):
+class TownshipQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The townships ``user`` reads (wells.scope); none without a role."""
+        if getattr(user, "role", None) is None:
+            return self.none()
+        return townships_reached(self, user)
+
+
+class TownshipManager(models.Manager.from_queryset(TownshipQuerySet)):
     def get_by_natural_key(self, code):
         return self.get(code=code)
 

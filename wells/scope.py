@@ -20,12 +20,13 @@ role), never ``None``.
 """
 
 from django.apps import apps
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.lookups import StartsWith
 
 from accounts.choices import BUREAU_ROLES, Role
 
 _member_scope = None
+_campaign_units = []
 
 
 def register_member_scope(scope):
@@ -33,6 +34,14 @@ def register_member_scope(scope):
     sees among the queryset ``wells``. Registering again replaces it."""
     global _member_scope
     _member_scope = scope
+
+
+def register_campaign_units(units):
+    """Add ``units(campaigns)``, the primary keys of more units that take
+    part in the queryset ``campaigns``, to the units a user reads (the tasks
+    app adds the units its duties name)."""
+    if units not in _campaign_units:
+        _campaign_units.append(units)
 
 
 def campaigns_reached_by(user):
@@ -63,6 +72,64 @@ def divisions_reached_by(user):
     placed = Unit.objects.filter(pk=user.unit_id, division__isnull=False)
     above = placed.filter(StartsWith(OuterRef("path"), F("division__path")))
     return divisions.filter(~Exists(placed) | Exists(above))
+
+
+def _placed_nowhere(user):
+    """A condition true when the user's unit has no division: a bureau of a
+    deployment of one bureau, which reads everything (as campaigns_reached_by)."""
+    Unit = apps.get_model("accounts", "Unit")
+    return ~Exists(Unit.objects.filter(pk=user.unit_id, division__isnull=False))
+
+
+def townships_reached(townships, user):
+    """The townships among ``townships`` that ``user`` reads (registered as
+    ``Township.objects.visible_to``): a bureau role or leader those of their
+    division's subtree, and any not yet placed in a division that holds
+    wells of the campaigns they reach; the others their own government's
+    and those of the wells they see."""
+    Well = apps.get_model("wells", "Well")
+    if user.is_superuser or (user.reads_bureau_subtree and not user.unit_id):
+        return townships
+    if user.reads_bureau_subtree:
+        unplaced_with_work = Q(division__isnull=True) & Exists(
+            Well.objects.filter(township=OuterRef("pk"), campaign__in=campaigns_reached_by(user))
+        )
+        return townships.filter(_placed_nowhere(user) | Q(division__in=divisions_reached_by(user)) | unplaced_with_work)
+    if not user.unit_id:
+        return townships.none()
+    return townships.filter(
+        Q(government_id=user.unit_id) | Exists(Well.objects.visible_to(user).filter(township=OuterRef("pk")))
+    )
+
+
+def units_reached(units, user):
+    """The units among ``units`` that ``user`` reads (registered as
+    ``Unit.objects.visible_to``): their own; the bureau, the lead unit and
+    the units with duties of every campaign they read; the governments of
+    the townships they read and the units that answer for the wells they
+    see; and for a bureau role or leader every unit
+    placed in their division's subtree. Another bureau's units are not
+    among them."""
+    if user.is_superuser or (user.reads_bureau_subtree and not user.unit_id):
+        return units
+    Campaign = apps.get_model("wells", "Campaign")
+    Township = apps.get_model("wells", "Township")
+    Well = apps.get_model("wells", "Well")
+    campaigns = Campaign.objects.visible_to(user)
+    reach = (
+        Q(pk=user.unit_id)
+        | Q(pk__in=campaigns.values("bureau_id"))
+        | Q(pk__in=campaigns.values("lead_unit_id"))
+        | Q(pk__in=Township.objects.visible_to(user).values("government_id"))
+        # The units that answer for wells they see (a probe of the
+        # responsible unit's index per unit, stopping at the first well).
+        | Exists(Well.objects.visible_to(user).filter(responsible_unit=OuterRef("pk")))
+    )
+    for more in _campaign_units:
+        reach |= Q(pk__in=more(campaigns))
+    if user.reads_bureau_subtree:
+        reach |= _placed_nowhere(user) | Q(division__in=divisions_reached_by(user))
+    return units.filter(reach)
 
 
 def home_division(user):

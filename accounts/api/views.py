@@ -100,9 +100,12 @@ class ObtainTokenView(APIView):
 
 
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):
-    """The organisations of the campaign: the bureau, the township and street
-    governments, the member units. Not secret: everyone signed in reads them."""
+    """The organisations of the campaigns the caller reads: the bureaus, the
+    township and street governments, the member units. Another bureau's
+    units are not among them (404)."""
 
-    queryset = Unit.objects.order_by("kind", "name")
     serializer_class = UnitSerializer
     pagination_class = None
+
+    def get_queryset(self):
+        return Unit.objects.visible_to(self.request.user).order_by("kind", "name")

@@ -224,7 +224,7 @@ class WellImportTemplateView(FileView, APIView):
         responses=XLSX_RESPONSE,
     )
     def get(self, request):
-        return file_response(template_workbook(), "机井台账导入模板.xlsx", XLSX_CONTENT_TYPE)
+        return file_response(template_workbook(request.user), "机井台账导入模板.xlsx", XLSX_CONTENT_TYPE)
 
 
 # The export --------------------------------------------------------------------

@@ -16,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import Unit
 from wells.changes import (
     ARCHIVE_FIELDS,
     LIFECYCLE_FIELDS,
@@ -208,10 +209,14 @@ class WellSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        # Another bureau's campaign answers as one that does not exist.
+        # Another bureau's campaign, township or unit answers as one that
+        # does not exist (and the door refuses them too).
         request = self.context.get("request")
-        if "campaign" in fields and not fields["campaign"].read_only and request is not None:
-            fields["campaign"].queryset = Campaign.objects.visible_to(request.user)
+        if request is None:
+            return fields
+        for name, model in (("campaign", Campaign), ("township", Township), ("responsible_unit", Unit)):
+            if name in fields and not fields[name].read_only:
+                fields[name].queryset = model.objects.visible_to(request.user)
         return fields
 
     def validate_code(self, value):

@@ -340,13 +340,17 @@ class WellViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
 
 class TownshipViewSet(viewsets.ReadOnlyModelViewSet):
-    """Township and street areas, by code. Not secret."""
+    """The township and street areas the caller reads, by code: a bureau's
+    those of its division and below, the others' those of their wells.
+    Another bureau's townships are not among them (404)."""
 
-    queryset = Township.objects.order_by("code")
     serializer_class = TownshipSerializer
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
     pagination_class = None
+
+    def get_queryset(self):
+        return Township.objects.visible_to(self.request.user).order_by("code")
 
     def get_object(self):
         if "\x00" in self.kwargs.get(self.lookup_field, ""):

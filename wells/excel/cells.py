@@ -398,14 +398,16 @@ AMBIGUOUS = object()
 
 class Lookups:
     """Townships and units by every name a file may give them, read once
-    for the whole file."""
+    for the whole file: those ``actor`` reads (``visible_to``), so that a
+    neighbouring county's 城关镇 is neither found nor makes one's own
+    ambiguous."""
 
     # A township's government is often written instead of the area.
     _SUFFIXES = ("人民政府", "办事处", "政府")
 
-    def __init__(self):
+    def __init__(self, actor):
         self.townships = {}
-        for township in Township.objects.select_related("government"):
+        for township in Township.objects.visible_to(actor).select_related("government"):
             names = [township.name, township.code]
             if township.government is not None:
                 names += [township.government.name, township.government.short_name]
@@ -414,7 +416,7 @@ class Lookups:
                     self._add(self.townships, name, township)
                     self._add(self.townships, self._strip_suffix(name), township)
         self.units = {}
-        for unit in Unit.objects.all():
+        for unit in Unit.objects.visible_to(actor):
             for name in (unit.name, unit.short_name):
                 if name:
                     self._add(self.units, name, unit)

@@ -364,7 +364,7 @@ def import_wells(upload, *, campaign, actor, dry_run=False):
 def import_book(book, *, campaign, actor, dry_run=False):
     """Import the sheets of a :class:`Book` (see :func:`import_wells`)."""
     result = ImportResult(dry_run=dry_run, errors=list(book.errors), warnings=list(book.warnings))
-    lookups = Lookups()
+    lookups = Lookups(actor)
     parsed = _parse_rows(book, lookups, result)
     if not parsed and not result.errors:
         raise ImportFileError(_("No wells were found below the header row."))

@@ -31,10 +31,12 @@ _ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 _TEXT_FIELDS = IDENTIFIER_FIELDS
 
 
-def template_workbook():
+def template_workbook(user=None):
     """The import template: the header row, an example row (skipped on
     import), drop-down lists for the coded columns and a sheet of
-    instructions. Returns an open temporary file positioned at its start."""
+    instructions. Returns an open temporary file positioned at its start.
+    The lists of townships and units are those ``user`` reads (every one
+    without a user, as a management script makes it)."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "机井台账"
@@ -43,11 +45,13 @@ def template_workbook():
         cell.font = _HEADER_FONT
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center")
-    townships = list(Township.objects.select_related("government").order_by("code"))
+    townships = Township.objects.all() if user is None else Township.objects.visible_to(user)
+    units = Unit.objects.all() if user is None else Unit.objects.visible_to(user)
+    townships = list(townships.select_related("government").order_by("code"))
     # Names as stored are printed as text may carry (wellclosure.validators):
     # openpyxl refuses a control character with an error, the backstop of
     # the check at the door.
-    units = [printable(name) for name in Unit.objects.order_by("kind", "name").values_list("name", flat=True)]
+    units = [printable(name) for name in units.order_by("kind", "name").values_list("name", flat=True)]
     example_township = townships[0] if townships else None
     example = {
         "code": f"{EXAMPLE_MARK}CJ-ZSL-01",

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from meters import ingest as door
+from meters import partitions
 from meters.choices import ReadingKind
 from meters.models import MeterReading
 from tests.factories import WellFactory
@@ -270,3 +271,36 @@ def test_a_reading_in_an_earlier_year_by_its_own_offset_is_refused_like_the_same
 
     assert [index for index, *_rest in rows] == [0, 2]
     assert [(e["row"], e["field"]) for e in errors] == [(2, "read_at")]
+
+
+@setwise_only
+def test_a_reading_stored_by_another_batch_meanwhile_is_a_duplicate_not_an_error(ledger):
+    """Between the batch's query and its insert another loader stores one of
+    its readings: the plain insert meets the primary key, and the insert
+    that lets the key decide stores the rest."""
+    readings = [
+        {"meter_no": "6501001", "read_at": at(JUNE_14), "kwh": "1"},
+        {"meter_no": "6501002", "read_at": at(JUNE_14), "kwh": "2"},
+    ]
+    well = ledger["6501001"]
+
+    def the_other_loader_first(execute, sql, params, many, context):
+        answer = execute(sql, params, many, context)
+        if sql.startswith(f"SELECT min(read_at), max(read_at) FROM {door._FATE}"):
+            # After the batch's query decided, before its insert.
+            partitions.ensure_partitions(connection, [JUNE_14])
+            MeterReading.objects.create(
+                meter_no="6501001",
+                read_at=datetime.datetime.fromisoformat(at(JUNE_14)),
+                well=well,
+                kwh=1,
+                register=False,
+                consumed_kwh=1,
+            )
+        return answer
+
+    with connection.execute_wrapper(the_other_loader_first):
+        result = door.ingest(readings, "interval")
+
+    assert result.as_dict() == {"stored": 1, "duplicates": 1, "errors": []}
+    assert MeterReading.objects.count() == 2

@@ -512,8 +512,9 @@ WITH batch AS (
     SELECT b.idx, b.meter_no, b.read_at, b.kwh, f.wells, f.well_id,
         row_number() OVER same AS nth, first_value(b.kwh) OVER same AS first_kwh
     FROM {_BATCH} b JOIN (
-        -- One probe of the meter number's index per meter (a hash of the
-        -- million wells costs more than the batch's probes).
+        -- One probe per meter of the live wells' meter-number index, which
+        -- holds the well's id (migration 0002: an index-only scan; a hash
+        -- of the million wells costs more than the batch's probes).
         SELECT k.meter_no, w.wells, w.well_id
         FROM (SELECT DISTINCT meter_no FROM {_BATCH}) k
         CROSS JOIN LATERAL (

@@ -9,13 +9,17 @@
 2. the same day resent (all duplicates);
 3. the daily scan over that day (meters.watch.scan);
 4. a well's one-year chart: 365 daily readings, then the well page's
-   series and months (meters.watch.daily + monthly), median of 20.
+   series and months (meters.watch.daily + monthly), median of 20;
+5. a second reading of the day for every meter (half an hour later), by
+   METER_BENCH_LOADERS (default 2) processes at once, each with its own
+   connection, as the API's workers take concurrent batches; readings/s.
 
 It writes readings and tickets into the database it is given: use a scratch
 copy. Prints one JSON object."""
 
 import datetime
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -31,7 +35,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from meters import watch  # noqa: E402
@@ -110,7 +114,36 @@ def main():
     result.update(
         chart_days=len(days), chart_ms_median=round(statistics.median(times), 1), chart_ms_max=round(max(times), 1)
     )
+    print(json.dumps(result), file=sys.stderr, flush=True)
+
+    later = (start + datetime.timedelta(hours=23, minutes=30)).isoformat()
+    rows = [{**row, "read_at": later} for row in rows]
+    batches = [rows[i : i + batch] for i in range(0, len(rows), batch)]
+    loaders = int(os.environ.get("METER_BENCH_LOADERS", "2"))
+    connections.close_all()  # each process opens its own
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(loaders) as pool:
+        answers = pool.map(_load, [batches[i::loaders] for i in range(loaders)])
+    seconds = time.perf_counter() - started
+    result.update(
+        parallel_loaders=loaders,
+        parallel_rows=len(rows),
+        parallel_stored=sum(stored for stored, _errors in answers),
+        parallel_errors=sum(errors for _stored, errors in answers),
+        parallel_s=round(seconds, 1),
+        parallel_per_s=round(len(rows) / seconds),
+    )
     print(json.dumps(result, ensure_ascii=False))
+
+
+def _load(batches):
+    stored = errors = 0
+    for rows in batches:
+        answer = ingest(rows, "interval")
+        stored += answer.stored
+        errors += len(answer.errors)
+    connection.close()
+    return stored, errors
 
 
 if __name__ == "__main__":

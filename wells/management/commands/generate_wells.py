@@ -696,7 +696,7 @@ class Command(BaseCommand):
                     bureau=bureau,
                 )
             plans.append(
-                _plan(campaign, share=len(plans) + 1, prefix=f"模关停通字{campaign.pk}") | {"campaign": campaign}
+                _plan(campaign, share=len(plans) + 1, prefix=f"新模{county.path}关") | {"campaign": campaign}
             )
         return plans
 

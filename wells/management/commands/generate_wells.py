@@ -13,9 +13,18 @@ stop before today.
 On PostgreSQL the rows go in with ``COPY`` (a million wells and their
 events in a few minutes); elsewhere (SQLite, for small counts) with
 ``bulk_create``. Everything happens in one transaction: a failure leaves
-the database as it was. No users, tasks or attachment files are made: the
-seal events name no photo, since a million photo files would test the disk,
-not the ledger.
+the database as it was. No tasks or attachment files are made: the seal
+events name no photo, since a million photo files would test the disk, not
+the ledger.
+
+By default the wells belong to one bureau (模拟市水利局, placed in no
+division) over townships sim-001…, as bench/run.py and bench/sweep.py
+expect. ``--region`` spreads them over a region's real divisions instead
+(accounts/data/divisions_65.csv, issue 19): a bureau for the region, each
+prefecture and each county, each with a staff and a leader user (the only
+users made, without a usable password), the campaigns run by the county
+bureaus over their own townships, and counties and townships of uneven
+size; ``--region 6523`` keeps to one prefecture (with the bureaus above it).
 """
 
 import datetime
@@ -695,9 +704,7 @@ class Command(BaseCommand):
                     lead_unit=bureau,
                     bureau=bureau,
                 )
-            plans.append(
-                _plan(campaign, share=len(plans) + 1, prefix=f"新模{county.path}关") | {"campaign": campaign}
-            )
+            plans.append(_plan(campaign, share=len(plans) + 1, prefix=f"新模{county.path}关") | {"campaign": campaign})
         return plans
 
 

@@ -13,9 +13,18 @@ stop before today.
 On PostgreSQL the rows go in with ``COPY`` (a million wells and their
 events in a few minutes); elsewhere (SQLite, for small counts) with
 ``bulk_create``. Everything happens in one transaction: a failure leaves
-the database as it was. No users, tasks or attachment files are made: the
-seal events name no photo, since a million photo files would test the disk,
-not the ledger.
+the database as it was. No tasks or attachment files are made: the seal
+events name no photo, since a million photo files would test the disk, not
+the ledger.
+
+By default the wells belong to one bureau (模拟市水利局, placed in no
+division) over townships sim-001…, as bench/run.py and bench/sweep.py
+expect. ``--region`` spreads them over a region's real divisions instead
+(accounts/data/divisions_65.csv, issue 19): a bureau for the region, each
+prefecture and each county, each with a staff and a leader user (the only
+users made, without a usable password), the campaigns run by the county
+bureaus over their own townships, and counties and townships of uneven
+size; ``--region 6523`` keeps to one prefecture (with the bureaus above it).
 """
 
 import datetime
@@ -24,13 +33,16 @@ import json
 import random
 import time
 
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.choices import UnitKind
-from accounts.models import Unit
+from accounts.choices import DivisionLevel, Role, UnitKind
+from accounts.divisions import load_divisions
+from accounts.models import Division, Unit, User
 from wells import tally
 from wells.choices import TRANSITIONS, Action, Category, OwnerKind, Status, Use, Zone
 from wells.models import Campaign, Phase, Township, Well, WellEvent
@@ -50,6 +62,22 @@ PHASES = [("体系建立", 45), ("宣传动员", 90), ("集中整治", 540), ("�
 # largest groundwater funnel (inside China's bounding box, CHINA_LAT/LNG).
 LAT_RANGE = (36.0, 41.5)
 LNG_RANGE = (114.0, 119.0)
+
+# A region's ledger (--region): Xinjiang, code 65, and where its wells lie.
+REGION_PATH = "65"
+REGION_BUREAU = "新疆维吾尔自治区水利厅"
+# 自治区直辖县级行政区划: cities under the region itself, no government of
+# their own between them and it (their bureaus report to the region's).
+NO_BUREAU = frozenset({"6590"})
+XINJIANG_LAT = (36.0, 48.0)
+XINJIANG_LNG = (75.0, 95.0)
+# The spread of the sizes: a county's wells and a township's share of its
+# county's are drawn from log-normals of these sigmas (σ 1 puts the largest
+# of a hundred counties at about twenty times the median one); a city
+# district holds this share of a county's.
+COUNTY_SIGMA = 1.0
+TOWNSHIP_SIGMA = 0.6
+URBAN_SHARE = 0.2
 
 USE_WEIGHTS = [
     (Use.IRRIGATION, 45),
@@ -114,11 +142,17 @@ class Ledger:
     """Makes the rows of wells and their events as database text, one well
     at a time, with ids from ``next_well_id`` and ``next_event_id`` on."""
 
-    def __init__(self, rng, *, townships, bureau, campaigns, today, next_well_id, next_event_id):
+    def __init__(self, rng, *, townships, campaigns, today, next_well_id, next_event_id, region=False):
         self.rng = rng
         self.townships = townships
-        self.bureau = bureau
         self.campaigns = campaigns
+        # A region's ledger (--region): a township is drawn by its weight,
+        # then one of its county bureau's campaigns; the licences are
+        # Xinjiang's (新), not Hebei's (冀).
+        self.region = region
+        self.province = "新" if region else "冀"
+        if region:
+            self.township_weights = list(itertools.accumulate(t["weight"] for t in townships))
         self.today = today
         self.well_id = next_well_id
         self.event_id = next_event_id
@@ -158,11 +192,15 @@ class Ledger:
         rng = self.rng
         well_id = self.well_id
         self.well_id += 1
-        campaign = rng.choices(self.campaigns, cum_weights=self.campaign_weights)[0]
-        township = rng.choice(self.townships)
+        if self.region:
+            township = rng.choices(self.townships, cum_weights=self.township_weights)[0]
+            campaign = rng.choices(township["campaigns"], cum_weights=township["campaign_weights"])[0]
+        else:
+            campaign = rng.choices(self.campaigns, cum_weights=self.campaign_weights)[0]
+            township = rng.choice(self.townships)
         village = rng.choice(township["villages"])
         owner_kind = self.pick_owner_kind()
-        unit_id = township["unit_id"] if rng.random() >= 0.03 else self.bureau.pk
+        unit_id = township["unit_id"] if rng.random() >= 0.03 else township["bureau_id"]
 
         retained = rng.random() < RETAINED_SHARE
         if retained:
@@ -174,7 +212,9 @@ class Ledger:
             if rng.random() < 0.15:
                 uses.add(self.pick_use())
         licensed = category == Category.LICENSED or (retained and rng.random() < 0.5)
-        license_no = f"取水(冀)字〔{campaign['issued_on'].year - rng.randint(3, 15)}〕第{well_id % 100000:05d}号"
+        license_no = (
+            f"取水({self.province})字〔{campaign['issued_on'].year - rng.randint(3, 15)}〕第{well_id % 100000:05d}号"
+        )
 
         deadline = township["deadlines"][campaign["pk"]] if rng.random() >= 0.01 else None
         created = campaign["issued_on"] + datetime.timedelta(days=rng.randint(0, 20))
@@ -299,7 +339,7 @@ class Ledger:
                     day = late
         elif step == 2:
             data = {
-                "revocation_no": f"冀水许注〔{day.year}〕{rng.randint(1, 999)}号",
+                "revocation_no": f"{self.province}水许注〔{day.year}〕{rng.randint(1, 999)}号",
                 "revoked_on": day.isoformat(),
                 "license_no": facts["license_no"],
             }
@@ -444,16 +484,36 @@ class Command(BaseCommand):
         parser.add_argument("--townships", type=int, help="How many townships (default: one per 2,500 wells).")
         parser.add_argument("--campaigns", type=int, help="How many campaigns (default: one per 250,000 wells).")
         parser.add_argument("--seed", type=int, default=2022, help="Seed of the random data (default 2022).")
+        parser.add_argument(
+            "--region",
+            nargs="?",
+            const=REGION_PATH,
+            metavar="CODE",
+            help=(
+                "Spread the wells over the real divisions of Xinjiang (accounts/data/divisions_65.csv, loaded if "
+                "missing), or those under CODE (6523: one prefecture): a bureau with its staff and leader users for "
+                "the region, each prefecture and each county, the campaigns run by the county bureaus, counties of "
+                "uneven size. --campaigns is then per county (default 1, 2 from 500,000 wells); --townships does "
+                "not apply."
+            ),
+        )
 
-    def handle(self, *args, count, townships=None, campaigns=None, seed, **options):
+    def handle(self, *args, count, townships=None, campaigns=None, seed, region=None, **options):
         if not 1 <= count <= MAX_COUNT:
             raise CommandError(f"--count must be from 1 to {MAX_COUNT:,}.")
-        townships = townships or min(400, max(3, count // 2500))
-        campaigns = campaigns or min(4, max(1, count // 250_000))
-        if not 1 <= townships <= 999:
-            raise CommandError("--townships must be from 1 to 999.")
-        if not 1 <= campaigns <= 20:
-            raise CommandError("--campaigns must be from 1 to 20.")
+        if region:
+            if townships is not None:
+                raise CommandError("--townships does not apply with --region: the townships are the region's own.")
+            campaigns = campaigns or (2 if count >= 500_000 else 1)
+            if not 1 <= campaigns <= 5:
+                raise CommandError("--campaigns (per county with --region) must be from 1 to 5.")
+        else:
+            townships = townships or min(400, max(3, count // 2500))
+            campaigns = campaigns or min(4, max(1, count // 250_000))
+            if not 1 <= townships <= 999:
+                raise CommandError("--townships must be from 1 to 999.")
+            if not 1 <= campaigns <= 20:
+                raise CommandError("--campaigns must be from 1 to 20.")
 
         started = time.monotonic()
         rng = FastRandom(seed)
@@ -461,14 +521,17 @@ class Command(BaseCommand):
         writer = CopyWriter() if connection.vendor == "postgresql" else BulkWriter()
         with transaction.atomic():
             writer.lock()
-            bureau, _created = Unit.objects.get_or_create(name="模拟市水利局", defaults={"kind": UnitKind.BUREAU})
-            places = self.make_townships(rng, townships)
-            plans = self.make_campaigns(rng, campaigns, today, bureau, places)
+            if region:
+                places, plans = self.make_region(rng, campaigns, today, region)
+            else:
+                bureau, _created = Unit.objects.get_or_create(name="模拟市水利局", defaults={"kind": UnitKind.BUREAU})
+                places = self.make_townships(rng, townships, bureau)
+                plans = self.make_campaigns(rng, campaigns, today, bureau, places)
             ledger = Ledger(
                 rng,
                 townships=places,
-                bureau=bureau,
                 campaigns=plans,
+                region=bool(region),
                 today=today,
                 next_well_id=writer.next_id(Well),
                 next_event_id=writer.next_id(WellEvent),
@@ -496,7 +559,7 @@ class Command(BaseCommand):
             )
         )
 
-    def make_townships(self, rng, number):
+    def make_townships(self, rng, number, bureau):
         """Townships sim-001… with their governments, reused when they exist."""
         places = []
         names = _township_names(rng, number)
@@ -517,7 +580,8 @@ class Command(BaseCommand):
                     "pk": township.pk,
                     "number": index,
                     "short": short,
-                    "unit_id": township.government_id or Unit.objects.get(name="模拟市水利局").pk,
+                    "unit_id": township.government_id or bureau.pk,
+                    "bureau_id": bureau.pk,
                     "lat": rng.uniform(*LAT_RANGE),
                     "lng": rng.uniform(*LNG_RANGE),
                     "villages": [f"{rng.choice(PLACE)}{rng.choice(PLACE)}{rng.choice('村庄屯营')}" for _ in range(25)],
@@ -538,40 +602,199 @@ class Command(BaseCommand):
             name = f"地下水禁采区机电井关停（模拟数据）{year}年度"
             campaign = Campaign.objects.filter(name=name).first()
             if campaign is None:
-                campaign = Campaign.objects.create(
+                campaign = _create_campaign(
+                    today,
                     name=name,
                     notice_no=f"冀模政办发〔{year}〕{rng.randint(1, 60)}号",
                     issued_on=issued_on,
                     deadline=deadline,
                     lead_unit=bureau,
                 )
-                Phase.objects.bulk_create(
-                    Phase(
-                        campaign=campaign,
-                        order=order,
-                        name=phase,
-                        deadline=min(deadline, issued_on + datetime.timedelta(days=days)),
-                        completed_on=issued_on + datetime.timedelta(days=days - 5)
-                        if issued_on + datetime.timedelta(days=days) < today
-                        else None,
-                    )
-                    for order, (phase, days) in enumerate(PHASES, start=1)
-                )
-            span = (campaign.deadline - campaign.issued_on).days
-            for place in places:
-                # Each township answers for its wells by one deadline (a month's end).
-                day = campaign.issued_on + datetime.timedelta(days=rng.randint(span // 3, span))
-                place["deadlines"][campaign.pk] = _month_end(day)
-            plans.append(
-                {
-                    "pk": campaign.pk,
-                    "issued_on": campaign.issued_on,
-                    "deadline": campaign.deadline,
-                    "prefix": f"模关停通字{campaign.pk}",
-                    "share": len(plans) + 1,
-                }
-            )
+            _set_deadlines(rng, campaign, places)
+            plans.append(_plan(campaign, share=len(plans) + 1, prefix=f"模关停通字{campaign.pk}"))
         return plans
+
+    # A region's ledger (--region) ------------------------------------------
+
+    def make_region(self, rng, per_county, today, root_path):
+        """The divisions of Xinjiang (loaded if missing) under ``root_path``
+        with a bureau for the region, each prefecture and each county (but
+        6590, a list of cities under the region rather than a government),
+        above the root too, each with a staff and a leader user; a township
+        with its government for every township division; ``per_county``
+        campaigns run by each county bureau, whose wells lie in its
+        townships. The counties' sizes are uneven (drawn from a log-normal:
+        a few hold many times the wells of most, a city's districts
+        fewer), and so are their townships'. Existing bureaus, townships,
+        users and campaigns of the same divisions and names are reused (the
+        demo's 昌吉市水利局 and 昌吉州水利局 among them)."""
+        load_divisions()
+        root = Division.objects.filter(path=root_path).first()
+        if root is None or root.level == DivisionLevel.TOWNSHIP:
+            raise CommandError(f"--region: no region, prefecture or county has the code {root_path}.")
+        divisions = [*root.ancestors(), *Division.objects.filter(path__startswith=root.path).order_by("path")]
+        groups = {role: Group.objects.get(name=role) for role in (Role.BUREAU_STAFF, Role.LEADER)}
+        bureaus = {}
+        for division in divisions:
+            if division.level != DivisionLevel.TOWNSHIP and division.path not in NO_BUREAU:
+                bureaus[division.path] = _bureau_of(division, groups)
+        children = {}
+        for division in divisions:
+            children.setdefault(division.parent_id, []).append(division)
+        existing = {t.division_id: t for t in Township.objects.filter(division__path__startswith=root.path)}
+        taken = set(Township.objects.values_list("name", flat=True))
+        centres = {}
+        places, plans = [], []
+        for county in (d for d in divisions if d.level == DivisionLevel.COUNTY):
+            prefecture = county.path[:4]
+            if prefecture not in centres:
+                centres[prefecture] = (rng.uniform(*XINJIANG_LAT), rng.uniform(*XINJIANG_LNG))
+            lat, lng = centres[prefecture]
+            lat, lng = (
+                _clamp(lat + rng.uniform(-1.2, 1.2), XINJIANG_LAT),
+                _clamp(lng + rng.uniform(-1.5, 1.5), XINJIANG_LNG),
+            )
+            # A city's districts hold fewer wells than the farming counties.
+            size = rng.lognormvariate(0, COUNTY_SIGMA) * (URBAN_SHARE if county.name.endswith("区") else 1)
+            bureau = bureaus[county.path]
+            county_plans = self.county_campaigns(rng, per_county, today, county, bureau)
+            plans.extend(county_plans)
+            townships = children.get(county.pk, [])
+            shares = [rng.lognormvariate(0, TOWNSHIP_SIGMA) for _ in townships]
+            total = sum(shares)
+            for division, share in zip(townships, shares, strict=True):
+                township = existing.get(division.pk) or _township_of(division, county, taken)
+                place = {
+                    "pk": township.pk,
+                    "number": len(places) + 1,
+                    "short": township.name.split("（")[0].removesuffix("街道").removesuffix("镇").removesuffix("乡"),
+                    "unit_id": township.government_id or bureau.pk,
+                    "bureau_id": bureau.pk,
+                    "lat": _clamp(lat + rng.uniform(-0.3, 0.3), XINJIANG_LAT),
+                    "lng": _clamp(lng + rng.uniform(-0.3, 0.3), XINJIANG_LNG),
+                    "villages": [f"{rng.choice(PLACE)}{rng.choice(PLACE)}{rng.choice('村庄屯营')}" for _ in range(25)],
+                    "officers": [_person(rng) for _ in range(3)],
+                    "deadlines": {},
+                    "weight": size * share / total,
+                    "campaigns": county_plans,
+                    "campaign_weights": list(itertools.accumulate(plan["share"] for plan in county_plans)),
+                }
+                places.append(place)
+            for plan in county_plans:
+                _set_deadlines(rng, plan["campaign"], places[len(places) - len(townships) :])
+        for plan in plans:
+            del plan["campaign"]
+        return places, plans
+
+    def county_campaigns(self, rng, number, today, county, bureau):
+        """The county bureau's campaigns, one a year as in a single bureau's
+        ledger, the newest holding the most wells."""
+        plans = []
+        for age in range(number - 1, -1, -1):
+            year = today.year - 1 - age
+            name = f"{county.name}地下水超采区机电井关停（模拟数据）{year}年度"
+            campaign = Campaign.objects.filter(name=name, bureau=bureau).first()
+            if campaign is None:
+                campaign = _create_campaign(
+                    today,
+                    name=name,
+                    notice_no=f"新模{county.path}政办发〔{year}〕{rng.randint(1, 60)}号",
+                    issued_on=datetime.date(year, 3, 14),
+                    deadline=datetime.date(year + 2, 11, 30),
+                    lead_unit=bureau,
+                    bureau=bureau,
+                )
+            plans.append(_plan(campaign, share=len(plans) + 1, prefix=f"新模{county.path}关") | {"campaign": campaign})
+        return plans
+
+
+def _create_campaign(today, **fields):
+    """A campaign with the four phases of a plan, those past done."""
+    campaign = Campaign.objects.create(**fields)
+    issued_on, deadline = campaign.issued_on, campaign.deadline
+    Phase.objects.bulk_create(
+        Phase(
+            campaign=campaign,
+            order=order,
+            name=phase,
+            deadline=min(deadline, issued_on + datetime.timedelta(days=days)),
+            completed_on=issued_on + datetime.timedelta(days=days - 5)
+            if issued_on + datetime.timedelta(days=days) < today
+            else None,
+        )
+        for order, (phase, days) in enumerate(PHASES, start=1)
+    )
+    return campaign
+
+
+def _set_deadlines(rng, campaign, places):
+    span = (campaign.deadline - campaign.issued_on).days
+    for place in places:
+        # Each township answers for its wells by one deadline (a month's end).
+        day = campaign.issued_on + datetime.timedelta(days=rng.randint(span // 3, span))
+        place["deadlines"][campaign.pk] = _month_end(day)
+
+
+def _plan(campaign, *, share, prefix):
+    return {
+        "pk": campaign.pk,
+        "issued_on": campaign.issued_on,
+        "deadline": campaign.deadline,
+        "prefix": prefix,
+        "share": share,
+    }
+
+
+def _bureau_of(division, groups):
+    """The water bureau placed in ``division`` (made if none is), with a
+    staff user ``staff_<code>`` and a leader ``leader_<code>`` (made if
+    missing, without a usable password: a load test signs them in by
+    session; an administrator sets one to use them)."""
+    bureau = Unit.objects.filter(kind=UnitKind.BUREAU, division=division).order_by("pk").first()
+    if bureau is None:
+        name = REGION_BUREAU if division.level == DivisionLevel.REGION else f"{division.name}水利局"
+        if Unit.objects.filter(name=name).exists():
+            name = f"{name}（{division.path}）"
+        bureau = Unit.objects.create(name=name, kind=UnitKind.BUREAU, division=division)
+    for prefix, role, title in (("staff", Role.BUREAU_STAFF, "工作人员"), ("leader", Role.LEADER, "领导")):
+        user, created = User.objects.get_or_create(
+            username=f"{prefix}_{division.path}",
+            defaults={
+                "unit": bureau,
+                "display_name": f"{bureau.name}{title}"[:50],
+                "is_staff": True,
+                "password": make_password(None),
+            },
+        )
+        if created:
+            user.groups.add(groups[role])
+    return bureau
+
+
+def _township_of(division, county, taken):
+    """A township for the township division, with its government; a name
+    another township has is followed by its county's (城关镇（和静县）)."""
+    name = division.name
+    if name in taken:
+        name = f"{name}（{county.name}）"
+    if name in taken:
+        name = f"{name[:-1]}{division.path}）"
+    taken.add(name)
+    suffix = "办事处" if division.name.endswith("街道") else "人民政府"
+    government, _created = Unit.objects.get_or_create(
+        name=f"{county.name}{division.name}{suffix}", defaults={"kind": UnitKind.TOWNSHIP, "division": division}
+    )
+    township = Township.objects.filter(code=division.path).first()
+    if township is None:
+        return Township.objects.create(code=division.path, name=name, government=government, division=division)
+    if township.division_id is None:
+        township.division = division
+        township.save(update_fields=["division"])
+    return township
+
+
+def _clamp(value, bounds):
+    return min(max(value, bounds[0]), bounds[1])
 
 
 def _person(rng):

@@ -251,21 +251,31 @@ def hostile_reads():
     return lines
 
 
-def job_import_api(workdir, campaign_id):
-    """The same file through POST /api/v1/imports/wells/ (Django's test
-    client, a bureau user): what bench/run.py's import job measures."""
+def bench_importer():
+    """The bureau user who imports: the import refuses new wells for a
+    campaign out of the importer's reach (wells.scope), and nobody's reach
+    is none."""
     from django.contrib.auth.models import Group
-    from django.test import Client
 
     from accounts.choices import Role, UnitKind
     from accounts.models import Unit, User
-    from wells.models import Well
 
-    remove_scratch_wells(IMPORT_PREFIX)
     bureau, _ = Unit.objects.get_or_create(name="基准测试水利局", defaults={"kind": UnitKind.BUREAU})
     user, _ = User.objects.get_or_create(username="bench-import", defaults={"unit": bureau})
     # The role is the user's group (DESIGN §4).
     user.groups.add(Group.objects.get(name=Role.BUREAU_STAFF))
+    return user
+
+
+def job_import_api(workdir, campaign_id):
+    """The same file through POST /api/v1/imports/wells/ (Django's test
+    client, a bureau user): what bench/run.py's import job measures."""
+    from django.test import Client
+
+    from wells.models import Well
+
+    remove_scratch_wells(IMPORT_PREFIX)
+    user = bench_importer()
     client = Client()
     client.force_login(user)
     # A warm worker: the URLconf, DRF and the views are imported by the
@@ -290,13 +300,12 @@ def job_import_ours(workdir, campaign_id):
 
     remove_scratch_wells(IMPORT_PREFIX)
     campaign = Campaign.objects.get(pk=campaign_id)
+    user = bench_importer()
     baseline = rss_mb()
     started = time.perf_counter()
     with open(workdir / "import.xlsx", "rb") as handle:
         upload = File(handle, name="import.xlsx")
-        # No one imports: the bench's wells are all new, and their history
-        # records name no importer.
-        result = import_wells(upload, campaign=campaign, actor=None)
+        result = import_wells(upload, campaign=campaign, actor=user)
     seconds = time.perf_counter() - started
     assert not result.errors, result.errors[:5]
     assert Well.objects.filter(code__startswith=IMPORT_PREFIX).count() == result.created
@@ -464,6 +473,7 @@ def main():
     parser.add_argument("--database-url", help="a scratch database (default: a throwaway SQLite file)")
     parser.add_argument("--repeat", type=int, default=1, help="run each job this many times and keep the fastest")
     parser.add_argument("--hostile", action="store_true", help="also read the hostile files with both readers")
+    parser.add_argument("--results", help="also write the figures, every run's and the load, to this JSON file")
     parser.add_argument("--job", choices=[*JOBS, "setup"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--campaign", type=int, help=argparse.SUPPRESS)
@@ -494,6 +504,8 @@ def main():
             env,
         )
         rows = []
+        load_before = os.getloadavg()
+        every_run = {}
         for job in JOBS:
             if job.endswith("-with-tasks"):
                 campaign = campaigns["tasks_campaign"]
@@ -502,6 +514,7 @@ def main():
             runs = [run_child(["--job", job, "--campaign", str(campaign), *common], env) for _ in range(args.repeat)]
             result = min(runs, key=lambda run: run["seconds"])
             rows.append((job, result))
+            every_run[job] = [round(run["seconds"], 3) for run in runs]
             times = ", ".join(f"{run['seconds']:.1f}" for run in runs)
             print(f"  {job}: {times} s", flush=True)
 
@@ -516,6 +529,28 @@ def main():
             f"| {job} | {result['rows']:,} | {result['seconds']:.2f} | {result['rows'] / result['seconds']:,.0f} "
             f"| {result['peak_mb']:.0f} | {result['peak_mb'] - result['baseline_mb']:.0f} |"
         )
+    if args.results:
+        figures = {
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="minutes"),
+            "database": database,
+            "import_rows": args.import_rows,
+            "export_rows": args.export_rows,
+            "repeat": args.repeat,
+            # The machine's load average (1, 5, 15 min) before and after the jobs.
+            "load_average": [list(load_before), list(os.getloadavg())],
+            "jobs": {
+                job: {
+                    "rows": result["rows"],
+                    "seconds": round(result["seconds"], 3),
+                    "rows_per_s": round(result["rows"] / result["seconds"]),
+                    "runs": every_run[job],
+                    "peak_mb": round(result["peak_mb"]),
+                    "job_mb": round(result["peak_mb"] - result["baseline_mb"]),
+                }
+                for job, result in rows
+            },
+        }
+        Path(args.results).write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n")
     if args.hostile:
         django_setup()
         print()

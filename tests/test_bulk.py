@@ -104,3 +104,61 @@ def test_the_tally_counts_wells_inserted_in_bulk(township):
         bulk.insert(Well, wells)
 
     assert sum(WellTally.objects.filter(campaign=campaign).values_list("wells", flat=True)) == before + 3
+
+
+def _history_row(event):
+    """An insert event's copy of its well, without what is the event's own."""
+    return {
+        field.attname: getattr(event, field.attname)
+        for field in event._meta.concrete_fields
+        if not field.name.startswith("pgh_")
+    }
+
+
+@on_postgresql
+def test_wells_inserted_in_bulk_have_the_insert_event_the_trigger_writes(township):
+    """The COPY leaves pghistory's row trigger out and writes its events in
+    one statement: the same event, with who made it, as a well saved one by
+    one gets from the trigger; and the trigger is in force again after."""
+    importer = UserFactory()
+    campaign = CampaignFactory()
+    wells = [WellFactory.build(township=township, campaign=campaign, code=f"CJ-HIST-{n}") for n in range(3)]
+
+    with transaction.atomic(), acting_as(importer):
+        bulk.insert(Well, wells)
+        saved = WellFactory(township=township, campaign=campaign, code="CJ-HIST-SAVED")
+
+    for well in [*wells, saved]:
+        (event,) = well.history.all()
+        stored = Well.objects.get(pk=well.pk)
+        assert event.pgh_label == "insert"
+        assert event.pgh_context.metadata["user"] == importer.pk
+        assert _history_row(event) == {field.attname: getattr(stored, field.attname) for field in stored._meta.fields}
+    bulk_events = [well.history.get() for well in wells]
+    assert [event.pgh_id for event in bulk_events] == sorted(event.pgh_id for event in bulk_events)
+    assert bulk_events[0].pgh_context_id == saved.history.get().pgh_context_id
+
+
+@on_postgresql
+def test_values_inserted_in_bulk_have_their_insert_events_too(township):
+    from tasks.models import Task
+
+    (well,) = WellFactory.create_batch(1, township=township)
+
+    with transaction.atomic():
+        (pk,) = bulk.insert_values(Task, [{"well_id": well.pk, "unit_id": well.responsible_unit_id, "step": Step.SEAL}])
+
+    task = Task.objects.get(pk=pk)
+    assert [event.pgh_label for event in task.history.all()] == ["insert"]
+    assert task.created_at is not None and task.step == Step.SEAL
+
+
+@on_postgresql
+def test_an_ignored_well_insert_trigger_writes_no_event_in_bulk(township):
+    campaign = CampaignFactory()
+    wells = [WellFactory.build(township=township, campaign=campaign, code=f"CJ-IGN-{n}") for n in range(2)]
+
+    with transaction.atomic(), pghistory.context(), pgtrigger.ignore("wells.Well:insert_insert"):
+        bulk.insert(Well, wells)
+
+    assert not any(well.history.exists() for well in wells)

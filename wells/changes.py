@@ -391,23 +391,50 @@ def insert_wells(wells, *, actor, kind, note=""):
             for well in retained
         ],
     )
-    events_by_well = {event.well_id: event for event in events}
-    bulk.insert(
+    events_by_well = {event.well_id: event.pk for event in events}
+    # The records' rows straight from the wells (bulk.insert_values): an
+    # import's 10,000 records need no instances.
+    record = _record_values(actor=actor, kind=kind, note=note, at=now)
+    bulk.insert_values(
         WellChange,
         [
-            history_record(
-                well,
-                {field.name: [None, jsonable(getattr(well, field.attname))] for field in _RECORDED},
-                actor=actor,
-                kind=kind,
-                note=note,
-                event=events_by_well.get(well.pk),
-                at=now,
-            )
+            {
+                **record,
+                "well_id": well.pk,
+                "changes": created_changes(well),
+                "version": well.version,
+                "event_id": events_by_well.get(well.pk),
+            }
             for well in wells
         ],
     )
     run_hooks("on_create", wells)
+
+
+_RECORDED_ATTRIBUTES = [(field.name, field.attname) for field in _RECORDED]
+
+
+def created_changes(well):
+    """A new well's history record's changes: each recorded field from
+    nothing to its value, as :func:`jsonable` keeps it (inlined for the
+    plain values: an import's 10,000 wells × 24 fields)."""
+    changes = {}
+    for name, attname in _RECORDED_ATTRIBUTES:
+        value = getattr(well, attname)
+        changes[name] = [None, value if type(value) in _AS_IS else jsonable(value)]
+    return changes
+
+
+def _record_values(*, actor, kind, note, at):
+    """The values every history record of one batch shares, by attribute
+    name, as :func:`history_record` sets them."""
+    return {
+        "kind": kind,
+        "at": at,
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_name": actor_name(actor),
+        "note": str(note or ""),
+    }
 
 
 def record_inspection(well, *, actor, values, version=None, photos=(), deadline=None, origin=None):
@@ -526,6 +553,7 @@ def import_wells(*, actor, created, updated, note=""):
     if not updated:
         return
     now = timezone.now()
+    record = _record_values(actor=actor, kind=ChangeKind.IMPORT, note=note, at=now)
     records, fields, moved = [], set(), []
     for well, before in updated:
         changes = differences(before, well)
@@ -534,9 +562,9 @@ def import_wells(*, actor, created, updated, note=""):
         fields.update(Well._meta.get_field(name).attname for name in changes)
         well.version += 1
         well.updated_at = now
-        records.append(history_record(well, changes, actor=actor, kind=ChangeKind.IMPORT, note=note, at=now))
+        records.append({**record, "well_id": well.pk, "changes": changes, "version": well.version})
     Well.objects.bulk_update([well for well, _before in updated], [*sorted(fields), "version", "updated_at"], 1000)
-    bulk.insert(WellChange, records)
+    bulk.insert_values(WellChange, records)
     for well, changes in moved:
         run_hooks("on_facts", well, changes)
 

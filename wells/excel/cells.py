@@ -74,13 +74,18 @@ _SCIENTIFIC = re.compile(r"[+-]?\d(?:\.\d+)?e[+-]?\d+", re.IGNORECASE)
 IDENTIFIER_FIELDS = ("code", "license_no", "meter_no")
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def lookup_key(value):
-    return re.sub(r"\s+", "", nfkc(str(value))).lower()
+    return _SPACES.sub("", nfkc(str(value))).lower()
 
 
 def cell_text(value):
     """The cell as a person reads it: text stripped, a whole number without
     ``.0``, a date as YYYY-MM-DD, a placeholder (—, /, 无) as nothing."""
+    if type(value) is str:
+        return _text_as_read(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -93,7 +98,11 @@ def cell_text(value):
         return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
     if isinstance(value, datetime.date):
         return value.isoformat()
-    text = str(value).replace("\u200b", "").replace("\ufeff", "").strip()
+    return _text_as_read(str(value))
+
+
+def _text_as_read(text):
+    text = text.replace("\u200b", "").replace("\ufeff", "").strip()
     if text.startswith("="):
         raise CellError(
             _("This cell holds a formula (%(value)s); formulas are not read: type the value itself.")
@@ -106,8 +115,11 @@ def cell_text(value):
     return "" if text in PLACEHOLDERS else text
 
 
+_MAX_LENGTHS = {field.name: field.max_length for field in Well._meta.concrete_fields}
+
+
 def _limited(text, field_name):
-    limit = Well._meta.get_field(field_name).max_length
+    limit = _MAX_LENGTHS[field_name]
     if limit and len(text) > limit:
         raise CellError(_("Too long: %(limit)s characters at most.") % {"limit": limit})
     return text

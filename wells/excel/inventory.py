@@ -32,6 +32,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from accounts.models import Unit
+from wellclosure import bulk
 from wells import changes
 from wells.choices import Status
 from wells.excel import workbook
@@ -412,7 +413,7 @@ def _parse_rows(book, lookups, result):
     data_rows = 0
     for sheet in book.sheets:
         readers = sorted(
-            (index, COLUMN_BY_FIELD[name], READERS[name], name in IDENTIFIER_FIELDS)
+            (index, COLUMN_BY_FIELD[name], _remembering(READERS[name]), name in IDENTIFIER_FIELDS)
             for name, index in sheet.columns.items()
         )
         indexes = [index for index, *_rest in readers]
@@ -529,6 +530,38 @@ def _parse_rows(book, lookups, result):
                         )
                     )
     return parsed
+
+
+# Cell values whose reading is remembered for the rest of the file: those
+# that repeat (a township, a kind, a use, a date …) and whose equal values
+# read alike (not numbers: 1 == 1.0 == True, and -0.0 == 0.0).
+_REMEMBERED_TYPES = frozenset({str, datetime.date, datetime.datetime, type(None)})
+
+
+def _remembering(read):
+    """``read`` (a cell reader, :data:`wells.excel.cells.READERS`), each
+    value read once per sheet: a column of 10,000 rows holds a few dozen
+    townships, kinds and dates. The readers depend on the value and the
+    file's lookups only; a list read (the uses) is copied for each row, an
+    error raised again with its message."""
+    memo = {}
+
+    def remembered(raw, lookups):
+        if type(raw) not in _REMEMBERED_TYPES:
+            return read(raw, lookups)
+        try:
+            value, message = memo[raw]
+        except KeyError:
+            try:
+                value, message = read(raw, lookups), None
+            except CellError as error:
+                value, message = None, error.message
+            memo[raw] = value, message
+        if message is not None:
+            raise CellError(message)
+        return list(value) if type(value) is list else value
+
+    return remembered
 
 
 def _is_footer(row):
@@ -782,7 +815,7 @@ def _new_well(values, campaign, row, errors):
         )
     if blank:
         return None
-    return Well(campaign=campaign, status=Status.INVENTORIED, **values)
+    return bulk.build(Well, {**values, "campaign": campaign, "status": Status.INVENTORIED})
 
 
 def _apply(well, values):

@@ -590,7 +590,8 @@ def test_the_import_reads_the_file_in_a_handful_of_queries(
     # Townships, units, the savepoint and its release, the importer's role;
     # per chunk of codes (two) the existing wells, locked, and the codes of
     # the others held out of the importer's scope; that the new wells'
-    # campaign is in the importer's reach; the campaign's duties
+    # campaign, townships and units are in the importer's reach (one query
+    # each; wells.changes.refuse_unreached); the campaign's duties
     # (for the new wells' tasks); one bulk update and its history records;
     # and the new wells, their history records and their tasks: on
     # PostgreSQL each one COPY after the query that takes its ids and sets
@@ -604,7 +605,7 @@ def test_the_import_reads_the_file_in_a_handful_of_queries(
         return math.ceil(count / min(1000, connection.ops.bulk_batch_size(fields, [None] * count)))
 
     tasks = 1200 * Duty.objects.filter(campaign=campaign).count()
-    with django_assert_max_num_queries(13 + inserts(Well, 1200) + inserts(WellChange, 1200) + inserts(Task, tasks)):
+    with django_assert_max_num_queries(15 + inserts(Well, 1200) + inserts(WellChange, 1200) + inserts(Task, tasks)):
         result = run_import(content, campaign, actor=staff)
 
     assert (result.created, result.updated) == (1200, 5)

@@ -58,15 +58,6 @@ class UserEditForm(UserChangeForm):
         return cleaned
 
 
-def divisions_below(user):
-    """The divisions a bureau's user may place a unit in: their unit's
-    division and below (all of them where their unit is placed in none)."""
-    division = Division.objects.filter(units=user.unit_id).first() if user.unit_id else None
-    if user.is_superuser or division is None:
-        return Division.objects.all()
-    return Division.objects.filter(path__startswith=division.path)
-
-
 def users_managed_by(user, users):
     """The ``users`` a bureau administrator manages: those of the units
     they read (wells.scope), and those of no unit yet, who belong to no
@@ -92,7 +83,7 @@ class UnitAdmin(NotFoundOutsideScopeMixin, HistoryAdminMixin, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "division":
-            kwargs["queryset"] = divisions_below(request.user)
+            kwargs["queryset"] = Division.objects.reached_by(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

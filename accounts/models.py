@@ -3,6 +3,8 @@ from functools import cached_property
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Exists, F, OuterRef
+from django.db.models.lookups import StartsWith
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
@@ -11,7 +13,19 @@ from wellclosure.history import tracked
 from wellclosure.validators import no_control_characters
 
 
-class DivisionManager(models.Manager):
+class DivisionQuerySet(models.QuerySet):
+    def reached_by(self, user):
+        """The divisions a bureau role or leader ``user`` reads: the subtree
+        of their unit's division (every division for a superuser or a user
+        whose unit has none). A subquery: the user's division is read in it."""
+        if user.is_superuser or not user.unit_id:
+            return self
+        placed = Unit.objects.filter(pk=user.unit_id, division__isnull=False)
+        above = placed.filter(StartsWith(OuterRef("path"), F("division__path")))
+        return self.filter(~Exists(placed) | Exists(above))
+
+
+class DivisionManager(models.Manager.from_queryset(DivisionQuerySet)):
     def get_by_natural_key(self, path):
         return self.get(path=path)
 

@@ -271,56 +271,48 @@ def test_a_work_report_of_a_neighbours_campaign_is_refused(world):
     assert "campaign" in response.json()
 
 
+def new_well(world, code, *, street, county):
+    """A new well's values as the door takes them: in ``street``, answered for
+    by its government, in ``county``'s campaign."""
+    return {
+        "code": code,
+        "owner_name": "某人",
+        "owner_kind": "person",
+        "township": world.townships[street],
+        "uses": ["irrigation"],
+        "responsible_unit": world.townships[street].government,
+        "campaign": world.campaigns[county],
+        "category": "unlicensed",
+    }
+
+
+def as_posted(values):
+    """``values`` of :func:`new_well` as the API takes them."""
+    return {
+        **values,
+        "township": values["township"].code,
+        "responsible_unit": values["responsible_unit"].pk,
+        "campaign": values["campaign"].pk,
+    }
+
+
 def test_a_bureau_cannot_add_a_well_to_a_neighbours_campaign(world):
     staff = world.users["changji_bureau_staff"]
-    response = api(staff).post(
-        "/api/v1/wells/",
-        {
-            "code": "SNEAK-1",
-            "owner_name": "某人",
-            "owner_kind": "person",
-            "township": "t652302001",
-            "uses": ["irrigation"],
-            "responsible_unit": world.townships["652302001"].government_id,
-            "campaign": world.campaigns["fukang"].pk,
-            "category": "unlicensed",
-        },
-        format="json",
-    )
+    posted = as_posted(new_well(world, "SNEAK-1", street="652302001", county="fukang"))
+    response = api(staff).post("/api/v1/wells/", posted, format="json")
     assert response.status_code == 400
     assert "campaign" in response.json()
     assert not Well.objects.filter(code="SNEAK-1").exists()
     # The door itself refuses it, whatever page or script calls it.
     with pytest.raises(changes.WorkflowError, match="No such campaign"):
-        changes.create_well(
-            actor=staff,
-            values={
-                "code": "SNEAK-2",
-                "owner_name": "某人",
-                "owner_kind": "person",
-                "township": world.townships["652302001"],
-                "uses": ["irrigation"],
-                "responsible_unit": world.townships["652302001"].government,
-                "campaign": world.campaigns["fukang"],
-                "category": "unlicensed",
-            },
-        )
+        changes.create_well(actor=staff, values=new_well(world, "SNEAK-2", street="652302001", county="fukang"))
     assert not Well.objects.filter(code="SNEAK-2").exists()
 
 
 def test_a_bureau_cannot_place_its_well_in_a_neighbours_township_or_unit(world):
     staff = world.users["changji_bureau_staff"]
     fukang_street = world.townships["652302001"]
-    new = {
-        "code": "SNEAK-3",
-        "owner_name": "某人",
-        "owner_kind": "person",
-        "township": "t652301005",
-        "uses": ["irrigation"],
-        "responsible_unit": world.townships["652301005"].government_id,
-        "campaign": world.campaigns["changji"].pk,
-        "category": "unlicensed",
-    }
+    new = as_posted(new_well(world, "SNEAK-3", street="652301005", county="changji"))
     client = api(staff)
     for name, value in [("township", fukang_street.code), ("responsible_unit", fukang_street.government_id)]:
         response = client.post("/api/v1/wells/", {**new, name: value}, format="json")
@@ -340,16 +332,7 @@ def test_a_bureau_cannot_place_its_well_in_a_neighbours_township_or_unit(world):
     with pytest.raises(changes.WorkflowError, match="No such township"):
         changes.create_well(
             actor=staff,
-            values={
-                "code": "SNEAK-4",
-                "owner_name": "某人",
-                "owner_kind": "person",
-                "township": fukang_street,
-                "uses": ["irrigation"],
-                "responsible_unit": world.townships["652301005"].government,
-                "campaign": world.campaigns["changji"],
-                "category": "unlicensed",
-            },
+            values={**new_well(world, "SNEAK-4", street="652301005", county="changji"), "township": fukang_street},
         )
     well.refresh_from_db()
     assert well.version == 1

@@ -61,17 +61,9 @@ def campaigns_reached_by(user):
 
 
 def divisions_reached_by(user):
-    """The administrative divisions a bureau role or leader ``user`` reads:
-    the subtree of their unit's division (every division for a superuser or
-    a user whose unit has none)."""
-    Division = apps.get_model("accounts", "Division")
-    Unit = apps.get_model("accounts", "Unit")
-    divisions = Division.objects.all()
-    if user.is_superuser or not user.unit_id:
-        return divisions
-    placed = Unit.objects.filter(pk=user.unit_id, division__isnull=False)
-    above = placed.filter(StartsWith(OuterRef("path"), F("division__path")))
-    return divisions.filter(~Exists(placed) | Exists(above))
+    """The administrative divisions a bureau role or leader ``user`` reads
+    (``Division.objects.reached_by``)."""
+    return apps.get_model("accounts", "Division").objects.reached_by(user)
 
 
 def _placed_nowhere(user):

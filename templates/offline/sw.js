@@ -75,6 +75,20 @@ function fromCopy(url) {
   });
 }
 
+// A page answered from the copy says so on its <body>: the browser may
+// still call itself online on a signal that carries nothing (a weak or
+// captive network), and the page must know it was not fetched now.
+function asCopy(request, found) {
+  if (request.mode !== "navigate") return Promise.resolve(found);
+  return found.text().then(function (html) {
+    return new Response(html.replace(/<body\b/, "<body data-offline-copy"), {
+      status: found.status,
+      statusText: found.statusText,
+      headers: found.headers
+    });
+  });
+}
+
 function fallback() {
   return new Response(FALLBACK_HTML, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
@@ -84,7 +98,7 @@ function networkThenCopy(request) {
     return keep(request, response);
   }).catch(function () {
     return fromCopy(request.url).then(function (found) {
-      if (found) return found;
+      if (found) return asCopy(request, found);
       if (request.mode === "navigate") return fallback();
       return Response.error();
     });
@@ -109,7 +123,7 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(fetch(request).catch(function () {
       // The site's root sends an officer to 我的机井: offline, its copy.
       var home = url.pathname === "/" ? fromCopy(new URL(MINE_URL, url).href) : Promise.resolve(null);
-      return home.then(function (found) { return found || fallback(); });
+      return home.then(function (found) { return found ? asCopy(request, found) : fallback(); });
     }));
   }
 });

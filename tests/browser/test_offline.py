@@ -78,6 +78,9 @@ def test_an_officer_works_a_well_without_signal_and_the_queue_drains_when_it_ret
     context.set_offline(True)
     page.locator(f'[data-testid=well-card][data-code="{WELL}"] a').click()
     expect(page.get_by_test_id("offline-banner")).to_be_visible()
+    # The worker answered from the copy and said so: the page counts as
+    # without signal whatever navigator.onLine says.
+    expect(page.locator("body")).to_have_attribute("data-offline-copy", "")
     expect(page.get_by_test_id("well-status")).to_have_attribute("data-status", Status.INVENTORIED)
 
     submit_action(page, "notify", notice_no="中山路关停〔2023〕7号", served_on="2023-06-10", comply_by="2023-07-10")

@@ -18,6 +18,25 @@
   var DB_NAME = "wellclosure-offline";
   var STORE = "queue";
   var API_WELL = "/api/v1/wells/";
+  var PROBE_EVERY = 5000;
+
+  // Without signal: the browser says so, or this page is the phone's copy
+  // (the service worker marks it) and nothing has got through since. A
+  // phone may call itself online on a signal that carries nothing, so a
+  // copy is not trusted to be current until a request is answered.
+  var unreachable = body.hasAttribute("data-offline-copy");
+  function withoutSignal() { return unreachable || !navigator.onLine; }
+  function reached() {
+    if (!unreachable) return;
+    unreachable = false;
+    renderBanner();
+  }
+  function lost() {
+    if (unreachable) return;
+    unreachable = true;
+    renderBanner();
+    startProbing();
+  }
 
   function format(text, values) {
     return text.replace(/%\((\w+)\)s/g, function (_match, name) { return values[name]; });
@@ -276,7 +295,7 @@
 
   document.querySelectorAll("form[data-offline-form]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
-      if (navigator.onLine) return; // with signal: the page's own form
+      if (!withoutSignal()) return; // with signal: the page's own form
       event.preventDefault();
       queueForm(form).then(function () {
         sessionStorage.setItem("offline-flash", T.queued);
@@ -301,7 +320,8 @@
       headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(payload);
     }
-    return fetch(url, options).then(function (response) {
+    return fetch(url, options).catch(function (error) { lost(); throw error; }).then(function (response) {
+      reached();
       return response.json().catch(function () { return null; }).then(function (data) {
         return { status: response.status, data: data };
       });
@@ -564,7 +584,7 @@
     mine.forEach(function (item) {
       list.appendChild(element("li", { "data-testid": "queued-item" }, itemSummary(item) + " · " + (item.state === "refused" ? T.refused : T.pending)));
     });
-    if (navigator.onLine || !mine.length) return;
+    if (!withoutSignal() || !mine.length) return;
     var status = well.status;
     mine.forEach(function (item) {
       var action = item.kind === "transition" && well.actions[item.action];
@@ -601,7 +621,7 @@
   function renderBanner() {
     var banner = document.querySelector("[data-offline-banner]");
     if (!banner) return;
-    banner.hidden = navigator.onLine;
+    banner.hidden = !withoutSignal();
     banner.querySelector("[data-offline-fetched]").textContent = body.dataset.fetchedAt;
   }
 
@@ -613,7 +633,25 @@
     document.querySelector("main").prepend(messages);
   }
 
-  window.addEventListener("online", function () { renderBanner(); refresh(); drain(); });
+  // A page shown from the copy asks, every few seconds, whether the server
+  // answers again (a HEAD of the manifest, which the worker leaves to the
+  // network); when it does, the queue goes.
+  var probing = false;
+  function probe() {
+    if (!unreachable || probing || !navigator.onLine) return;
+    probing = true;
+    var manifest = document.querySelector("link[rel=manifest]");
+    fetch(manifest ? manifest.href : "/manifest.webmanifest", { method: "HEAD", cache: "no-store", credentials: "same-origin" }).then(function () {
+      reached();
+      refresh();
+      drain();
+    }, function () { /* still nothing */ }).then(function () { probing = false; });
+  }
+  var probes = null;
+  function startProbing() { if (!probes) probes = window.setInterval(probe, PROBE_EVERY); }
+  if (unreachable) startProbing();
+
+  window.addEventListener("online", function () { renderBanner(); refresh(); drain(); probe(); });
   window.addEventListener("offline", function () { renderBanner(); refresh(); });
   document.querySelectorAll("[data-queue-send]").forEach(function (button) { button.addEventListener("click", drain); });
 
@@ -645,7 +683,7 @@
     });
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* the pages work without it */ });
     var keepList = document.getElementById("offline-keep");
-    if (keepList && navigator.onLine) {
+    if (keepList && !withoutSignal()) {
       var paths = JSON.parse(keepList.textContent);
       var controlled = navigator.serviceWorker.controller ? Promise.resolve() : new Promise(function (resolve) {
         navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });

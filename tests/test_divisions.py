@@ -16,6 +16,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.choices import Role, UnitKind
@@ -165,6 +166,18 @@ def test_an_officer_keeps_the_wells_of_their_own_unit(world):
     assert set(Well.objects.visible_to(officer).values_list("code", flat=True)) == {
         well.code for well in world.wells["changji"] if well.township.division.path == "652301005"
     }
+
+
+def test_an_officer_reads_the_campaigns_their_unit_holds_live_wells_in(world):
+    officer = world.users["officer"]
+    assert list(Campaign.objects.visible_to(officer).values_list("name", flat=True)) == ["昌吉市关停"]
+    # Their wells move to the other campaign: the tally's old group now
+    # sums to no well (until it is compacted), and the campaign goes.
+    mine = Well.objects.filter(responsible_unit=officer.unit)
+    assert mine.update(campaign=world.campaigns["fukang"]) == 3
+    assert list(Campaign.objects.visible_to(officer).values_list("name", flat=True)) == ["阜康市关停"]
+    mine.update(archived_at=timezone.now())
+    assert not Campaign.objects.visible_to(officer).exists()
 
 
 def test_a_bureau_cannot_be_left_out_of_its_division_once_divisions_exist(world):

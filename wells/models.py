@@ -127,6 +127,21 @@ class CampaignQuerySet(models.QuerySet):
             return self.none()
         if user.reads_bureau_subtree:
             return self.filter(pk__in=campaigns_reached_by(user).values("pk"))
+        if WellTally.objects.answers_for(user):
+            # An officer's campaigns from the tally's groups of their unit:
+            # as a semi-join over the wells, the planner walks the wells of
+            # each campaign in turn, the whole table at a region's size
+            # (docs/benchmarks.md, issue 19). A group not yet compacted may
+            # sum to no well, so the wells are summed per campaign.
+            held = (
+                WellTally.objects.visible_to(user)
+                .order_by()
+                .values("campaign_id")
+                .annotate(held=Sum("wells"))
+                .filter(held__gt=0)
+                .values("campaign_id")
+            )
+            return self.filter(pk__in=held)
         return self.filter(pk__in=Well.objects.visible_to(user).values("campaign_id"))
 
 

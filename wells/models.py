@@ -131,17 +131,8 @@ class CampaignQuerySet(models.QuerySet):
             # An officer's campaigns from the tally's groups of their unit:
             # as a semi-join over the wells, the planner walks the wells of
             # each campaign in turn, the whole table at a region's size
-            # (docs/benchmarks.md, issue 19). A group not yet compacted may
-            # sum to no well, so the wells are summed per campaign.
-            held = (
-                WellTally.objects.visible_to(user)
-                .order_by()
-                .values("campaign_id")
-                .annotate(held=Sum("wells"))
-                .filter(held__gt=0)
-                .values("campaign_id")
-            )
-            return self.filter(pk__in=held)
+            # (docs/benchmarks.md, issue 19).
+            return self.filter(pk__in=WellTally.objects.visible_to(user).holding("campaign_id"))
         return self.filter(pk__in=Well.objects.visible_to(user).values("campaign_id"))
 
 
@@ -445,6 +436,12 @@ class WellTallyQuerySet(LedgerFigures, ScopedQuerySet):
         """Whether the tally holds ``user``'s scope (all but a member unit's)."""
         return getattr(user, "role", None) != Role.UNIT_MEMBER
 
+    def holding(self, column):
+        """The values of ``column`` (e.g. ``"campaign_id"``) of the groups
+        that hold a well: a subquery. The wells are summed per value, since
+        a group not yet compacted may sum to none."""
+        return self.order_by().values(column).annotate(held=Sum("wells")).filter(held__gt=0).values(column)
+
     def not_overdue(self, today=None):
         return self.exclude(overdue_q(today))
 
@@ -461,8 +458,8 @@ class WellTallyQuerySet(LedgerFigures, ScopedQuerySet):
 
 def _tally_key(to, verbose_name, **options):
     """A column the tally groups by that names a row elsewhere: no foreign
-    key constraint or index, since triggers append to the tally and it is
-    read whole."""
+    key constraint, since triggers append to the tally (its indexes are
+    the Meta's)."""
     return models.ForeignKey(
         to,
         on_delete=models.DO_NOTHING,
@@ -505,8 +502,17 @@ class WellTally(models.Model):
     class Meta:
         verbose_name = _("well tally")
         verbose_name_plural = _("well tallies")
-        # A few thousand rows once compacted: read whole, no index needed.
         default_permissions = ()
+        # A few thousand rows once compacted for one bureau, some 50,000 for
+        # a region's million wells (docs/benchmarks.md, issue 19), where a
+        # scope (the campaigns, an officer's unit) or a drill-down to a
+        # county's townships reads a few of them: without these it read
+        # the whole tally once per township.
+        indexes = [
+            models.Index(fields=["campaign"], name="welltally_campaign"),
+            models.Index(fields=["township"], name="welltally_township"),
+            models.Index(fields=["responsible_unit"], name="welltally_unit"),
+        ]
 
     def __str__(self):
         return f"{self.campaign_id} {self.responsible_unit_id} {self.status} {self.deadline}: {self.wells}"

@@ -107,15 +107,23 @@ def units_reached(units, user):
     Campaign = apps.get_model("wells", "Campaign")
     Township = apps.get_model("wells", "Township")
     Well = apps.get_model("wells", "Well")
+    WellTally = apps.get_model("wells", "WellTally")
     campaigns = Campaign.objects.visible_to(user)
+    if WellTally.objects.answers_for(user):
+        # The units that answer for wells they see, from the tally's groups:
+        # a probe of the wells per unit reads every well of a unit that
+        # answers for none in scope, the whole table at a region's size.
+        answering = Q(pk__in=WellTally.objects.visible_to(user).holding("responsible_unit_id"))
+    else:
+        # A member unit's wells (which the tally does not know): a probe of
+        # the responsible unit's index per unit, stopping at the first well.
+        answering = Exists(Well.objects.visible_to(user).filter(responsible_unit=OuterRef("pk")))
     reach = (
         Q(pk=user.unit_id)
         | Q(pk__in=campaigns.values("bureau_id"))
         | Q(pk__in=campaigns.values("lead_unit_id"))
         | Q(pk__in=Township.objects.visible_to(user).values("government_id"))
-        # The units that answer for wells they see (a probe of the
-        # responsible unit's index per unit, stopping at the first well).
-        | Exists(Well.objects.visible_to(user).filter(responsible_unit=OuterRef("pk")))
+        | answering
     )
     for more in _campaign_units:
         reach |= Q(pk__in=more(campaigns))

@@ -16,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Division, Unit
+from wellclosure.widgets import LongSelect
 from wells.choices import Category, InspectionResult, Status, Use
 from wells.models import SEARCHED_FIELDS, Campaign, Inspection, Township, Well, tripled_upper
 
@@ -36,7 +37,10 @@ ORDERING_CHOICES = [
 class KeyChoiceField(filters.fields.ModelChoiceField):
     """A choice of one object by its id or code that refuses, before asking
     the database, what no key can be: text with NUL characters (PostgreSQL
-    cannot even compare it) or longer than any key."""
+    cannot even compare it) or longer than any key. Its choices may be a
+    region's townships or units: a :class:`LongSelect`."""
+
+    widget = LongSelect
 
     def to_python(self, value):
         if isinstance(value, str) and ("\x00" in value or len(value) > MAX_TERM_LENGTH):

@@ -257,6 +257,24 @@ class Notification(models.Model):
         return ""
 
 
+class Digest(models.Model):
+    """A day's digest, written once (tasks.reminders): a later run the same
+    day finds it and sends nothing, so each person gets one digest a day,
+    and a run with nothing left to send costs one query."""
+
+    sent_on = models.DateField(_("sent on"), unique=True)
+    items = models.PositiveIntegerField(_("items"), default=0)
+    written_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("digest")
+        verbose_name_plural = _("digests")
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.sent_on}: {self.items}"
+
+
 class PublicityRecord(models.Model):
     """Publicity work (宣传): posts, slogans, handbooks, meetings, counted
     by unit and date, because the work report states the totals."""

@@ -6,7 +6,9 @@ it (see ``TasksConfig.ready``) to refuse what the plan forbids and to keep
 every well's tasks in step after each action."""
 
 import datetime
+import operator
 from collections import defaultdict
+from functools import reduce
 
 from django.db import transaction
 from django.db.models import Case, Count, DateField, Exists, F, Func, OuterRef, Q, Subquery, When
@@ -216,26 +218,40 @@ def reschedule_tasks():
     """Move the open tasks whose due date no longer follows their well's
     deadline and their duty's days — after a duty's days were edited, or a
     deadline changed by a way that did not follow it — in the database: one
-    UPDATE per duty, touching only the tasks that move (each move is in the
-    tasks' history). Returns the number moved."""
-    moved = 0
+    query finds the duties with tasks to move, then one UPDATE per such duty
+    touches only the tasks that move (each move is in the tasks' history).
+    Returns the number moved."""
+    duties = list(Duty.objects.all())
+    if not duties:
+        return 0
 
-    def due(deadline):
-        plan = DaysBefore(deadline, duty.days_before_deadline)
+    def due(deadline, days):
+        plan = DaysBefore(deadline, days)
         return Case(When(due_not_before__gt=plan, then=F("due_not_before")), default=plan)
 
-    for duty in Duty.objects.all():
-        # Found through a join with the wells (a correlated subquery per open
-        # task took 25 s at a million wells to find none), set through a
-        # subquery (an UPDATE cannot join).
-        stale = (
-            Task.objects.open()
-            .filter(step=duty.step, well__campaign_id=duty.campaign_id)
-            .alias(target=due("well__deadline"))
-            .exclude(Q(due_on=F("target")) | Q(due_on__isnull=True, target__isnull=True))
-        )
+    def stale(tasks, target):
+        # Found through a join with the wells (a correlated subquery per
+        # open task took 25 s at a million wells to find none).
+        return tasks.alias(target=target).exclude(Q(due_on=F("target")) | Q(due_on__isnull=True, target__isnull=True))
+
+    # Every duty's tasks in one pass: a day with nothing to move costs one
+    # scan of the open tasks, not one per duty (10.8 s → 1 s at a million wells).
+    of_duty = {(duty.campaign_id, duty.step): duty for duty in duties}
+    of_key = {key: Q(well__campaign_id=key[0], step=key[1]) for key in of_duty}
+    target = Case(
+        *(When(of_key[key], then=due("well__deadline", duty.days_before_deadline)) for key, duty in of_duty.items()),
+        output_field=DateField(),
+    )
+    moving = stale(Task.objects.open().filter(reduce(operator.or_, of_key.values())), target)
+    moved = 0
+    for key in moving.order_by().values_list("well__campaign_id", "step").distinct():
+        duty = of_duty[key]
+        # Set through a subquery (an UPDATE cannot join).
         deadline = Subquery(Well.objects.filter(pk=OuterRef("well_id")).values("deadline")[:1])
-        moved += stale.update(due_on=due(deadline))
+        tasks = Task.objects.open().filter(step=duty.step, well__campaign_id=duty.campaign_id)
+        moved += stale(tasks, due("well__deadline", duty.days_before_deadline)).update(
+            due_on=due(deadline, duty.days_before_deadline)
+        )
     return moved
 
 

@@ -84,8 +84,9 @@ def test_an_edited_duty_moves_its_open_tasks_in_the_database_and_only_those(demo
     Task.objects.filter(pk=done.pk).update(status=TaskStatus.DONE)
     Duty.objects.filter(campaign=campaign, step=Step.NOTIFY).update(days_before_deadline=200)
 
-    # The duties, then one UPDATE per duty whatever the number of tasks.
-    with django_assert_max_num_queries(1 + Duty.objects.count() + 2):
+    # The duties, one query for the duties whose tasks move, and one UPDATE
+    # for the one that does, whatever the number of duties and tasks.
+    with django_assert_max_num_queries(1 + 1 + 1 + 2):
         moved = reschedule_tasks()
 
     open_notices = Task.objects.open().filter(step=Step.NOTIFY).select_related("well")
@@ -97,6 +98,33 @@ def test_an_edited_duty_moves_its_open_tasks_in_the_database_and_only_those(demo
     assert (
         Task.objects.filter(step=Step.SEAL).exclude(due_on=None).count() == Task.objects.filter(step=Step.SEAL).count()
     )
+    # Nothing to move: the duties and the one query that finds none.
+    with django_assert_max_num_queries(2):
+        assert reschedule_tasks() == 0
+
+
+def test_each_campaigns_duty_moves_its_own_steps_by_its_own_days(demo):
+    """The one query that finds what moves keys each task to its campaign's
+    duty of its step: the same step of another campaign keeps its days."""
+    campaign = Campaign.objects.get()
+    other = Campaign.objects.create(name="第二批禁采区关停", bureau=campaign.bureau)
+    for duty in Duty.objects.filter(campaign=campaign):
+        Duty.objects.create(
+            campaign=other, step=duty.step, unit=duty.unit, days_before_deadline=duty.days_before_deadline
+        )
+    moved_wells = list(Well.objects.filter(tasks__status=TaskStatus.OPEN, tasks__step=Step.NOTIFY).distinct()[:3])
+    Well.objects.filter(pk__in=[well.pk for well in moved_wells]).update(campaign=other)
+    Duty.objects.filter(campaign=other, step=Step.NOTIFY).update(days_before_deadline=200)
+    Duty.objects.filter(campaign=campaign, step=Step.SEAL).update(days_before_deadline=5)
+
+    moved = reschedule_tasks()
+
+    notices = Task.objects.open().filter(step=Step.NOTIFY).select_related("well")
+    seals = Task.objects.open().filter(step=Step.SEAL).select_related("well")
+    days = {(task.well.campaign_id, (task.well.deadline - task.due_on).days) for task in [*notices, *seals]}
+    assert {(other.pk, 200), (campaign.pk, 180), (campaign.pk, 5)} <= days
+    assert (campaign.pk, 200) not in days and (other.pk, 180) not in days
+    assert moved == notices.filter(well__campaign=other).count() + seals.filter(well__campaign=campaign).count()
     assert reschedule_tasks() == 0
 
 
@@ -211,5 +239,5 @@ def test_the_daily_jobs_at_twenty_thousand_wells_stay_in_bounded_memory_and_run_
     call_command("run_daily_jobs", stdout=again)
     assert Task.objects.count() == tasks
     assert "0 tasks opened" in again.getvalue() and "0 due dates moved" in again.getvalue()
-    assert "0 new notifications" in again.getvalue()
+    assert "Today's digest was written at" in again.getvalue() and "nothing sent" in again.getvalue()
     assert mail.outbox == []

@@ -3,6 +3,7 @@ a step that cannot be taken yet, and the bureau not told twice of its own
 late steps; chosen by the database in a fixed number of queries."""
 
 import datetime
+import io
 
 import pytest
 from django.core import mail
@@ -46,6 +47,24 @@ def test_each_person_gets_one_digest_a_day_and_each_item_once(demo):
     assert len(rows) == len(set(rows))  # no task twice in anyone's digest
     staff_mail = next(message for message in mail.outbox if message.to == ["staff@example.cn"])
     assert staff_mail.body.count("\n") + 1 == Notification.objects.filter(recipient=demo["staff"]).count()
+
+
+def test_a_day_has_one_digest_whatever_changes_after_it_was_written(demo):
+    """The day's digest is written once: a colleague who joins a unit after
+    it went out hears tomorrow, and the second run says why it sent nothing
+    (without computing the digest again)."""
+    assert send_reminders(TODAY) > 0
+    sent = len(mail.outbox)
+    newcomer = User.objects.create(username="newcomer", unit=demo["ningbian"].unit, email="newcomer@example.cn")
+
+    out = io.StringIO()
+    call_command("send_reminders", stdout=out)
+
+    assert "nothing sent" in out.getvalue()
+    assert send_reminders(TODAY) == 0
+    assert len(mail.outbox) == sent and not Notification.objects.filter(recipient=newcomer).exists()
+    assert send_reminders(TODAY + datetime.timedelta(days=1)) > 0
+    assert Notification.objects.filter(recipient=newcomer, sent_on=TODAY + datetime.timedelta(days=1)).exists()
 
 
 def test_nothing_is_announced_for_a_step_that_cannot_be_taken_yet(demo):
@@ -93,9 +112,10 @@ def test_the_bureau_hears_of_its_own_late_step_once_and_of_others_as_escalations
 
 
 def test_the_daily_digest_is_chosen_in_a_fixed_number_of_queries(demo, django_assert_max_num_queries):
-    # The campaigns and their settings, the units' people, the bureau's
-    # people, the listed tasks and the units' counts, the late units and
-    # their longest late step, today's items, the insert (one batch), the
-    # recipients' addresses; savepoints.
-    with django_assert_max_num_queries(14):
+    # Whether today's digest is written, the campaigns and their settings,
+    # the units' people, the bureau's people, the listed tasks and the
+    # units' counts, the late units and their longest late step, today's
+    # items, the day's digest, the insert (one batch), the recipients'
+    # addresses; savepoints.
+    with django_assert_max_num_queries(16):
         send_reminders(TODAY)

@@ -13,8 +13,12 @@ from wells.models import Campaign, Well
 
 class TaskFilterSet(filters.FilterSet):
     unit = KeyChoiceFilter(queryset=reached(Unit), label=_("unit"))
-    status = filters.MultipleChoiceFilter(choices=TaskStatus.choices, label=_("status"))
-    step = filters.MultipleChoiceFilter(choices=Step.choices, label=_("step"))
+    # Columns of the task itself: no join that could repeat a task, so no
+    # DISTINCT (django-filter's default for a multiple choice), which sorted
+    # every matching task before the first page (?step=seal 3.4 s at a
+    # million wells).
+    status = filters.MultipleChoiceFilter(choices=TaskStatus.choices, distinct=False, label=_("status"))
+    step = filters.MultipleChoiceFilter(choices=Step.choices, distinct=False, label=_("step"))
     overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
     due_before = filters.DateFilter(field_name="due_on", lookup_expr="lte", label=_("due on or before"))
     well = KeyChoiceFilter(queryset=Well.objects.all(), to_field_name="code", label=_("well code"))

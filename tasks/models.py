@@ -12,6 +12,7 @@ from wellclosure.history import tracked
 from wellclosure.validators import date_in_range, no_control_characters
 from wells.choices import ACTION_ROLES, TRANSITIONS
 from wells.models import Attachment, Campaign, Township, Well, WellEvent, latitude_field, longitude_field
+from wells.scope import scope_condition
 
 
 class CampaignSettings(models.Model):
@@ -75,11 +76,19 @@ def units_with_duties(campaigns):
 
 class TaskQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Tasks of the wells this user sees; a member unit sees only its own."""
-        tasks = self.filter(well__in=Well.objects.visible_to(user))
-        if user.role == Role.UNIT_MEMBER:
-            tasks = tasks.filter(unit_id=user.unit_id)
-        return tasks
+        """Tasks of the live wells this user sees; a member unit sees only its
+        own. The wells' scope is asked of each task's own well
+        (:func:`wells.scope.scope_condition`), which the lists join anyway:
+        as a semi-join over the wells, the planner hashed a million wells
+        before the first task (0.9 s of the staff's task pages)."""
+        role = getattr(user, "role", None)
+        if role == Role.UNIT_MEMBER:
+            # Its own tasks' wells are its scope (wells_of_member_unit).
+            return self.filter(unit_id=user.unit_id, well__archived_at__isnull=True) if user.unit_id else self.none()
+        condition = scope_condition(user, "well__")
+        if condition is None:
+            return self.none()
+        return self.filter(condition, well__archived_at__isnull=True)
 
     def open(self):
         return self.filter(status=TaskStatus.OPEN)
@@ -189,6 +198,13 @@ class Task(models.Model):
             # The task lists' own order, read a page at a time (keyset): the
             # staff's first page at a million wells 6.6 s without it, 3.4 ms with.
             models.Index(fields=["due_on", "id"], name="task_due_id"),
+            # The open tasks in that order: 我的任务 and ``?status=open``
+            # walk it, where the whole index is four-fifths done tasks.
+            models.Index(fields=["due_on", "id"], condition=Q(status="open"), name="task_open_due_id"),
+            # A unit's tasks of a step in that order (a member unit's
+            # ``?step=``): through the order alone, a step the unit holds
+            # none of read the whole index (5.3 s) to answer nothing.
+            models.Index(fields=["unit", "step", "due_on", "id"], name="task_unit_step_due"),
             # A well's tasks; and whether a unit holds one on it (the member
             # scope's EXISTS, answered from the index alone).
             models.Index(fields=["well", "unit"], name="task_well_unit"),

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,12 +15,17 @@ from tasks.forms import SupplyForm
 from tasks.models import Notification, Task
 from tasks.plan import describe
 from tasks.services import inspections_due, task_overview
-from wellclosure.paging import BoundedPaginator
+from wellclosure.paging import BoundedPaginator, Chain, count_up_to
 from wells.filtersets import WellFilterSet
 from wells.forms import search_form, submit_or_refuse
 from wells.models import Campaign, Phase, Well
 
 PAGE_SIZE = 50
+# 我的任务 is a work list, read from its first pages: its pages reach the
+# first 1,000 tasks, its tabs count up to that ("1000+"), and the filters
+# and the search narrow it. Each count past that reads every ready task's
+# well and waits (a second each at a million wells).
+MY_TASKS_CAP = 1_000
 
 
 @require_GET
@@ -34,13 +39,8 @@ def my_tasks(request):
     waiting = request.GET.get("waiting") == "1"
     mine = Task.objects.completable_by(user)
     ready = mine.ready()
-    tasks = (
-        (mine.exclude(pk__in=ready.values("pk")) if waiting else ready)
-        .with_readiness()
-        .select_related("well", "unit")
-        .annotate(others=Case(When(unit_id=user.unit_id, then=Value(0)), default=Value(1), output_field=IntegerField()))
-        .order_by("others", F("due_on").asc(nulls_last=True), "pk")
-    )
+    waiting_tasks = mine.with_readiness().filter(ready=False)
+    tasks = (waiting_tasks if waiting else ready).with_readiness().select_related("well", "unit")
     # The API's filters (unit, step, overdue, due_before …) narrow the list too.
     filterset = TaskFilterSet(request.GET, queryset=tasks, request=request)
     if filterset.is_valid():
@@ -51,20 +51,37 @@ def my_tasks(request):
     if request.GET.get("q") or request.GET.get("status"):
         found = WellFilterSet(search.data, queryset=Well.objects.visible_to(user), request=request)
         tasks = tasks.filter(well__in=found.qs.values("pk")) if found.is_valid() else tasks.none()
-    page = BoundedPaginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The user's own unit's first, then the others', each by due date
+    # (the open tasks' index order).
+    by_due = (F("due_on").asc(nulls_last=True), "pk")
+    listed = Chain(
+        tasks.filter(unit_id=user.unit_id).order_by(*by_due),
+        tasks.exclude(unit_id=user.unit_id).order_by(*by_due),
+        limit=MY_TASKS_CAP + 1,
+    )
+    page = BoundedPaginator(listed, PAGE_SIZE, cap=MY_TASKS_CAP).get_page(request.GET.get("page"))
     today = timezone.localdate()
     describe(page.object_list, user)
     for task in page.object_list:
         task.own_unit = task.unit_id == user.unit_id
         task.days_left = (task.due_on - today).days if task.due_on else None
         task.days_overdue = -task.days_left if task.days_left is not None else None
-    ready_count = ready.count()
+    # Each tab's count, up to what its pages reach: the listed tab's is the
+    # pages' own unless the filters or the search narrowed them.
+    narrowed = any(value for name, value in request.GET.items() if name not in ("page", "waiting"))
+    counts = {
+        tab: count_up_to(rows.order_by(*by_due), MY_TASKS_CAP + 1, in_order=True)
+        for tab, rows in (("ready", ready), ("waiting", waiting_tasks))
+        if narrowed or tab != ("waiting" if waiting else "ready")
+    }
+    counts.setdefault("waiting" if waiting else "ready", page.paginator.count)
     context = {
         "page": page,
         "tasks": page.object_list,
         "waiting": waiting,
-        "ready_count": ready_count,
-        "waiting_count": mine.count() - ready_count,
+        "ready_count": counts["ready"],
+        "waiting_count": counts["waiting"],
+        "cap": MY_TASKS_CAP,
         "search": search,
     }
     return render(request, "tasks/my_tasks.html", context)

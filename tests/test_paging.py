@@ -54,6 +54,26 @@ def test_a_short_list_is_counted_exactly(zhongshan, campaign):
     assert paging.CAP == 10_000
 
 
+def test_a_chain_pages_its_querysets_one_after_another_each_read_where_a_page_spans_it(zhongshan, campaign):
+    wells = WellFactory.create_batch(7, township=zhongshan, campaign=campaign)
+    first = Well.objects.filter(pk__in=[well.pk for well in wells[:3]]).order_by("-code")
+    second = Well.objects.exclude(pk__in=[well.pk for well in wells[:3]]).order_by("code")
+    expected = [*first.all(), *second.all()]
+
+    chain = paging.Chain(first, second, limit=6)
+    paginator = BoundedPaginator(chain, 2, cap=5)
+
+    assert chain.counts(6) == [3, 3]  # the second counted only up to the limit
+    assert (paginator.count, paginator.truncated, paginator.num_pages) == (6, True, 3)
+    assert [list(paginator.page(n).object_list) for n in (1, 2, 3)] == [expected[0:2], expected[2:4], expected[4:6]]
+    with CaptureQueriesContext(connection) as queries:
+        assert chain[1:2] == expected[1:2]  # within the first: the second is not read
+        assert chain[3:5] == expected[3:5]  # within the second
+    assert len(queries) == 2
+    assert paging.Chain(first.none(), second, limit=6)[0:3] == expected[3:6]
+    assert paging.count_up_to(paging.Chain(first, second), 4) == 4
+
+
 def test_the_ledger_counts_from_the_tally_not_the_wells(client, staff, zhongshan, campaign):
     WellFactory.create_batch(7, township=zhongshan, campaign=campaign)
     client.force_login(staff)

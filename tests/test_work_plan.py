@@ -8,8 +8,10 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db.models import F
 
 from accounts.models import User
+from tasks import views
 from tasks.choices import Step, TaskStatus
 from tasks.models import Task
 from tests.browser.conftest import png_bytes
@@ -179,13 +181,46 @@ def test_staff_see_their_own_units_tasks_first_then_others_on_their_behalf(demo,
     assert ("CJ-ZSL-01", "notify", "false") in rows  # 中山路's notice, which the bureau may serve on its behalf
 
 
+def test_the_task_list_pages_own_tasks_then_others_by_due_date_and_counts_up_to_its_cap(demo, client_of, monkeypatch):
+    """Page by page, the unit's own tasks then the others', each by due date
+    and in full; the tabs count up to the pages' reach and say "+" past it."""
+    staff = demo["staff"]
+    notify(Well.objects.get(code="CJ-ZSL-09"), staff)  # the bureau's own: a licence to revoke
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
+    client = client_of(staff)
+    ready = Task.objects.actionable_by(staff)
+    expected = [
+        (task.well.code, task.step)
+        for part in (ready.filter(unit=staff.unit), ready.exclude(unit=staff.unit))
+        for task in part.select_related("well").order_by(F("due_on").asc(nulls_last=True), "pk")
+    ]
+    assert len(expected) > 8
+
+    listed = []
+    for number in (1, 2, 3):
+        page = page_of(client.get(f"/tasks/mine/?page={number}"))
+        listed += re.findall(r'data-testid="task" data-well="([\w-]+)" data-step="(\w+)"', page)
+    assert listed == expected[:12]
+    first = page_of(client.get("/tasks/mine/"))
+    assert f'data-testid="tab-ready">现在可办 <span class="count">{len(expected)}</span>' in first
+
+    monkeypatch.setattr(views, "MY_TASKS_CAP", 8)
+    page = page_of(client.get("/tasks/mine/?page=9"))
+    assert '<span class="count">8+</span>' in page
+    assert 'data-testid="pages-truncated"' in page
+    assert re.findall(r'data-testid="task" data-well="([\w-]+)" data-step="(\w+)"', page) == expected[4:8]
+
+
 def test_the_task_list_runs_a_fixed_number_of_queries(demo, client_of, django_assert_max_num_queries):
     client = client_of(demo["staff"])
-    # session, user, groups; the page of tasks with their wells and units; the
-    # two counts; the tasks the user may complete and the wells' open tasks;
-    # the menu's unread count.
-    with django_assert_max_num_queries(10):
+    # session, user, groups; the page's two parts (the unit's own tasks, the
+    # others'), each counted and sliced with their wells and units; the other
+    # tab's count; the tasks the user may complete and the wells' open
+    # tasks; the menu's unread count.
+    with django_assert_max_num_queries(11):
         client.get("/tasks/mine/")
+    with django_assert_max_num_queries(11):
+        client.get("/tasks/mine/?waiting=1")
 
 
 # An officer edits the facts of their own wells ------------------------------------

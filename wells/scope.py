@@ -141,6 +141,20 @@ def home_division(user):
     return Division.objects.filter(units=user.unit_id).first()
 
 
+def scope_condition(user, prefix=""):
+    """What :meth:`ScopedQuerySet.visible_to` asks of a well for a bureau
+    role, a leader or a township officer, as a condition on ``prefix`` and
+    the well's fields: ``"well__"`` for a model that points to its well and
+    joins it anyway (the tasks), where a semi-join over the wells made the
+    planner hash every well in scope first. None for the other roles (a
+    member unit's scope is the rule its app registered)."""
+    if getattr(user, "reads_bureau_subtree", False):
+        return Q(**{f"{prefix}campaign__in": campaigns_reached_by(user)})
+    if getattr(user, "role", None) == Role.TOWNSHIP_OFFICER and user.unit_id:
+        return Q(**{f"{prefix}responsible_unit_id": user.unit_id})
+    return None
+
+
 class ScopedQuerySet(QuerySet):
     """``visible_to`` for the wells and for the querysets that count them."""
 
@@ -155,10 +169,9 @@ class ScopedQuerySet(QuerySet):
                 return self.none()
             archived = False
         scoped = self.in_archive(archived)
-        if user.reads_bureau_subtree:
-            return scoped.filter(campaign__in=campaigns_reached_by(user))
-        if role == Role.TOWNSHIP_OFFICER and user.unit_id:
-            return scoped.filter(responsible_unit_id=user.unit_id)
+        condition = scope_condition(user)
+        if condition is not None:
+            return scoped.filter(condition)
         if role == Role.UNIT_MEMBER and user.unit_id:
             return scoped.of_member_unit(user)
         return self.none()

@@ -29,7 +29,7 @@ from tasks.models import Task
 from tests.factories import CampaignFactory, TownshipFactory, UnitFactory, UserFactory, WellFactory
 from wells import changes
 from wells.choices import Action
-from wells.models import Campaign, Well
+from wells.models import Campaign, Township, Well
 from wells.workflow import perform
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -178,6 +178,18 @@ def test_an_officer_reads_the_campaigns_their_unit_holds_live_wells_in(world):
     assert list(Campaign.objects.visible_to(officer).values_list("name", flat=True)) == ["阜康市关停"]
     mine.update(archived_at=timezone.now())
     assert not Campaign.objects.visible_to(officer).exists()
+
+
+def test_an_officer_reads_the_townships_their_unit_answers_for_live_wells_in(world):
+    officer = world.users["officer"]
+    own = set(Township.objects.visible_to(officer).values_list("code", flat=True))
+    assert own == {"t652301005"}  # its government's, where its wells are
+    elsewhere = next(well for well in world.wells["changji"] if well.township.code not in own)
+    moved = Well.objects.filter(pk=elsewhere.pk)
+    moved.update(responsible_unit=officer.unit)
+    assert set(Township.objects.visible_to(officer).values_list("code", flat=True)) == own | {elsewhere.township.code}
+    moved.update(archived_at=timezone.now())
+    assert set(Township.objects.visible_to(officer).values_list("code", flat=True)) == own
 
 
 def test_a_bureau_cannot_be_left_out_of_its_division_once_divisions_exist(world):

@@ -89,9 +89,15 @@ def townships_reached(townships, user):
         return townships.filter(_placed_nowhere(user) | Q(division__in=divisions_reached_by(user)) | unplaced_with_work)
     if not user.unit_id:
         return townships.none()
-    return townships.filter(
-        Q(government_id=user.unit_id) | Exists(Well.objects.visible_to(user).filter(township=OuterRef("pk")))
-    )
+    WellTally = apps.get_model("wells", "WellTally")
+    if WellTally.objects.answers_for(user):
+        # The townships of the tally's groups (an officer's): a probe of
+        # the unit's wells per township read all 100,000 of a large unit's
+        # wells for each township it holds none in (1.3 s of every page).
+        held = Q(pk__in=WellTally.objects.visible_to(user).holding("township_id"))
+    else:
+        held = Exists(Well.objects.visible_to(user).filter(township=OuterRef("pk")))
+    return townships.filter(Q(government_id=user.unit_id) | held)
 
 
 def units_reached(units, user):

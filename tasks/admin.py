@@ -14,6 +14,7 @@ from tasks.models import (
     Task,
 )
 from wellclosure.history import HistoryAdminMixin
+from wells.admin import CappedPaginator
 
 
 class ScopedAdminMixin:
@@ -83,6 +84,8 @@ class TaskAdmin(HistoryAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["well__code"]
     list_select_related = ["well", "unit"]
     show_full_result_count = False
+    # Counted up to the cap: a COUNT over 4.5 million tasks took 1.6 s a page.
+    paginator = CappedPaginator
     readonly_fields = [f.name for f in Task._meta.fields] + ["evidence"]
 
     def get_queryset(self, request):
@@ -111,6 +114,8 @@ class TaskAdmin(HistoryAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 @admin.register(Notification)
 class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["sent_on", "kind", "message", "read_at"]
+    show_full_result_count = False
+    paginator = CappedPaginator
     list_filter = ["kind", "sent_on"]
     readonly_fields = ["recipient", "task", "kind", "message", "sent_on", "read_at"]
 

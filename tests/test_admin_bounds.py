@@ -101,6 +101,24 @@ def test_a_long_list_is_counted_up_to_the_cap_and_says_so(client, staff, well, m
     assert "More than 30 well events" in response.content.decode()
 
 
+def test_the_task_list_is_counted_up_to_the_cap_too(client, staff, well, monkeypatch):
+    from tasks.choices import Step, TaskStatus
+    from tasks.models import Task
+    from wells.admin import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 3)
+    Task.objects.bulk_create(
+        Task(well=well, unit=well.responsible_unit, step=Step.NOTIFY, status=TaskStatus.DONE) for _ in range(5)
+    )
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:tasks_task_changelist"))
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 3
+    assert "More than 3" in response.content.decode()
+
+
 def test_a_short_list_shows_its_count(client, staff, well):
     WellEvent.objects.bulk_create(
         WellEvent(well=well, action=Action.NOTIFY, from_status=Status.INVENTORIED, to_status=Status.NOTIFIED)

@@ -4,11 +4,12 @@ well's facts, and takes only the actions of its role (where its task allows,
 which the workflow checks)."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from tasks.choices import Step
 from tasks.models import Task
 from tests.api.helpers import png_bytes, url
-from wells.models import Attachment
+from wells.models import Attachment, Well
 
 
 def test_a_member_unit_sees_the_wells_its_tasks_touch(api, member, well, other_well):
@@ -18,6 +19,21 @@ def test_a_member_unit_sees_the_wells_its_tasks_touch(api, member, well, other_w
 
     assert [row["code"] for row in response.json()["results"]] == [well.code]
     assert api(member).get(url("well-detail", code=other_well.code)).status_code == 404
+
+
+def test_a_member_unit_reads_the_campaigns_of_the_live_wells_its_tasks_touch(api, member, well, other_well):
+    from tests.factories import CampaignFactory, WellFactory
+    from wells.models import Campaign
+
+    later = CampaignFactory(name="第二批关停")
+    WellFactory(township=other_well.township, campaign=later)  # no task of the unit: not its campaign
+    assert not Campaign.objects.visible_to(member).exists()
+    Task.objects.create(well=well, unit=member.unit, step=Step.DISCONNECT)
+
+    assert list(Campaign.objects.visible_to(member)) == [well.campaign]
+    assert [row["id"] for row in api(member).get(url("campaign-list")).json()] == [well.campaign_id]
+    Well.objects.filter(pk=well.pk).update(archived_at=timezone.now())
+    assert not Campaign.objects.visible_to(member).exists()
 
 
 def test_a_member_unit_attaches_evidence_to_a_well_of_its_task(api, member, well):

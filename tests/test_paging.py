@@ -88,6 +88,21 @@ def test_the_ledger_counts_from_the_tally_not_the_wells(client, staff, zhongshan
     assert counted_wells == []
 
 
+def test_an_officers_own_wells_are_counted_from_the_tally_not_the_wells(client, officer, zhongshan, campaign):
+    WellFactory.create_batch(7, township=zhongshan, campaign=campaign, responsible_unit=officer.unit)
+    client.force_login(officer)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("wells:mine"))
+
+    assert response.status_code == 200 and response.context["page"].paginator.count == 7
+    assert response.context["page"].paginator.exact
+    counted_wells = [
+        q["sql"] for q in queries if "COUNT(" in q["sql"] and '"wells_well"' in q["sql"].split("FROM", 1)[1][:40]
+    ]
+    assert counted_wells == []
+
+
 def test_a_search_past_the_cap_says_more_than_and_where_the_pages_stop(client, staff, zhongshan, campaign, cap_of_five):
     WellFactory.create_batch(8, township=zhongshan, campaign=campaign, village="东村")
     client.force_login(staff)

@@ -144,3 +144,23 @@ def test_the_event_list_filters_by_date_without_reading_every_event(client, staf
     assert len(links) == 5  # any date, today, the past 7 days, this month, this year
     for link in links:
         assert client.get(reverse("admin:wells_wellevent_changelist") + link).status_code == 200
+
+
+def test_the_well_lists_filters_offer_what_the_user_reads_without_reading_every_well(client, staff, well, other_well):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import CampaignFactory
+
+    later = CampaignFactory(name="第二批关停")  # read by the staff, no well yet: offered as the ledger's filter does
+    client.force_login(staff)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:wells_well_changelist"))
+
+    assert response.status_code == 200
+    specs = {getattr(spec, "field_path", spec.title): spec for spec in response.context["cl"].filter_specs}
+    assert {name for _pk, name in specs["campaign"].lookup_choices} == {well.campaign.name, later.name}
+    units = {name for _pk, name in specs["responsible_unit"].lookup_choices}
+    assert {well.responsible_unit.name, other_well.responsible_unit.name} <= units
+    assert not [q["sql"] for q in queries if "DISTINCT" in q["sql"] and '"wells_well"' in q["sql"]]

@@ -133,6 +133,18 @@ class AttachmentInline(ReadOnlyInlineMixin, admin.TabularInline):
         return obj.event.get_action_display() if obj.event_id else ""
 
 
+class VisibleRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """The campaigns or units the user reads (their ``visible_to``, as the
+    ledger's filters), not the distinct values of every well of the list
+    (``RelatedOnlyFieldListFilter``: a DISTINCT over a million wells on each
+    page, 0.2 and 0.5 s of the well list's 0.8 s)."""
+
+    def field_choices(self, field, request, model_admin):
+        visible = field.remote_field.model.objects.visible_to(request.user).values("pk")
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, limit_choices_to={"pk__in": visible}, ordering=ordering)
+
+
 class OverdueFilter(admin.SimpleListFilter):
     title = _("overdue")
     parameter_name = "overdue"
@@ -215,11 +227,11 @@ class WellAdmin(NotFoundOutsideScopeMixin, admin.ModelAdmin):
         "enforced",
     )
     list_filter = (
-        ("campaign", admin.RelatedOnlyFieldListFilter),
+        ("campaign", VisibleRelatedFieldListFilter),
         ArchivedFilter,
         "status",
         "category",
-        ("responsible_unit", admin.RelatedOnlyFieldListFilter),
+        ("responsible_unit", VisibleRelatedFieldListFilter),
         OverdueFilter,
     )
     search_fields = ("code", "owner_name", "village")

@@ -94,12 +94,26 @@ def reads_from_replica(view):
 
 
 def _reading_from_replica(chunks):
-    previous = _replica_reads.get()
-    _replica_reads.set(True)
+    """``chunks``, each made in a context of its own whose reads may go to
+    the replica. The flag is never set around the ``yield``: a stream left
+    half-sent is closed whenever Python collects it, perhaps in the middle
+    of another request, which setting the flag back would send to the
+    primary (or, while the stream waits, send the next request's reads to
+    the replica)."""
+    context = contextvars.copy_context()
+    context.run(_replica_reads.set, True)
+    iterator = iter(chunks)
     try:
-        yield from chunks
+        while True:
+            try:
+                chunk = context.run(next, iterator)
+            except StopIteration:
+                return
+            yield chunk
     finally:
-        _replica_reads.set(previous)
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            context.run(close)
 
 
 class ReplicaReadsMixin:

@@ -40,7 +40,7 @@ def my_tasks(request):
     mine = Task.objects.completable_by(user)
     ready = mine.ready()
     waiting_tasks = mine.with_readiness().filter(ready=False)
-    tasks = (waiting_tasks if waiting else ready).with_readiness().select_related("well", "unit")
+    tasks = (waiting_tasks if waiting else ready.with_readiness()).select_related("well", "unit")
     # The API's filters (unit, step, overdue, due_before …) narrow the list too.
     filterset = TaskFilterSet(request.GET, queryset=tasks, request=request)
     if filterset.is_valid():

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Case, Count, Exists, Func, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, Exists, Func, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -32,7 +32,7 @@ from wells.choices import (
 )
 from wells.fields import MultipleChoiceTextField
 from wells.figures import LedgerFigures, is_overdue, overdue_q
-from wells.scope import ScopedQuerySet, campaigns_reached_by, townships_reached
+from wells.scope import ScopedQuerySet, campaigns_reached_by, holding_wells, townships_reached
 
 # China's bounding box in WGS84: a point outside it is a typo (swapped
 # latitude and longitude, a missing digit), not a well.
@@ -127,17 +127,7 @@ class CampaignQuerySet(models.QuerySet):
             return self.none()
         if user.reads_bureau_subtree:
             return self.filter(pk__in=campaigns_reached_by(user).values("pk"))
-        if WellTally.objects.answers_for(user):
-            # An officer's campaigns from the tally's groups of their unit:
-            # as a semi-join over the wells, the planner walks the wells of
-            # each campaign in turn, the whole table at a region's size
-            # (docs/benchmarks.md, issue 19).
-            return self.filter(pk__in=WellTally.objects.visible_to(user).holding("campaign_id"))
-        # A member unit's: each campaign asked for a first well the unit
-        # sees, a probe that stops there. As a semi-join the planner joined
-        # every well to the unit's tasks first (1.6 s, three times a page).
-        first = Well.objects.visible_to(user).filter(campaign=OuterRef("pk")).order_by().values("pk")[:1]
-        return self.alias(first_well=Subquery(first)).filter(first_well__isnull=False)
+        return self.filter(holding_wells(user, "campaign"))
 
 
 class Campaign(models.Model):

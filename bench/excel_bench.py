@@ -474,6 +474,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=1, help="run each job this many times and keep the fastest")
     parser.add_argument("--hostile", action="store_true", help="also read the hostile files with both readers")
     parser.add_argument("--results", help="also write the figures, every run's and the load, to this JSON file")
+    parser.add_argument("--jobs", help=f"only these jobs, comma-separated (of {', '.join(JOBS)})")
     parser.add_argument("--job", choices=[*JOBS, "setup"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--campaign", type=int, help=argparse.SUPPRESS)
@@ -506,7 +507,11 @@ def main():
         rows = []
         load_before = os.getloadavg()
         every_run = {}
-        for job in JOBS:
+        chosen = args.jobs.split(",") if args.jobs else list(JOBS)
+        unknown = set(chosen) - set(JOBS)
+        if unknown:
+            sys.exit(f"No such job: {', '.join(sorted(unknown))}")
+        for job in chosen:
             if job.endswith("-with-tasks"):
                 campaign = campaigns["tasks_campaign"]
             else:

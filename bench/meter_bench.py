@@ -12,7 +12,12 @@
    series and months (meters.watch.daily + monthly), median of 20;
 5. a second reading of the day for every meter (half an hour later), by
    METER_BENCH_LOADERS (default 2) processes at once, each with its own
-   connection, as the API's workers take concurrent batches; readings/s.
+   connection, as the API's workers take concurrent batches; readings/s;
+6. with METER_BENCH_HISTORY_DAYS=N (default 0): N days before the day
+   filled for every other meter by one INSERT … SELECT a day (setting up,
+   not measured as an ingest), so that the chart's latest months are
+   partitions of a million wells' daily readings (30 days: some 30 million
+   rows), then the chart of step 4 timed again.
 
 It writes readings and tickets into the database it is given: use a scratch
 copy. Prints one JSON object."""
@@ -133,7 +138,47 @@ def main():
         parallel_s=round(seconds, 1),
         parallel_per_s=round(len(rows) / seconds),
     )
+    history_days = int(os.environ.get("METER_BENCH_HISTORY_DAYS", "0"))
+    if history_days:
+        started = time.perf_counter()
+        result["history_rows"] = _fill_history(day, history_days, eight_hours, skip=well.pk)
+        result["history_fill_s"] = round(time.perf_counter() - started, 1)
+        times = []
+        for _ in range(20):
+            started = time.perf_counter()
+            factor, _source = watch.coefficient(well)
+            days = watch.daily(well, since=watch.first_month(timezone.localdate()))
+            watch.monthly(well, factor=factor, days=days)
+            times.append((time.perf_counter() - started) * 1000)
+        result.update(
+            history_days=history_days,
+            chart_full_days=len(days),
+            chart_full_ms_median=round(statistics.median(times), 1),
+            chart_full_ms_max=round(max(times), 1),
+        )
     print(json.dumps(result, ensure_ascii=False))
+
+
+def _fill_history(day, count, at, *, skip):
+    """One reading a day at ``at`` past midnight for every meter but the
+    well ``skip``'s, the ``count`` days before ``day``; returns the rows."""
+    from meters import partitions
+
+    first_day = day - datetime.timedelta(days=count)
+    starts = [watch.day_bounds(first_day + datetime.timedelta(days=n))[0] for n in range(count)]
+    partitions.ensure_partitions(connection, {timezone.localtime(start).date() for start in starts})
+    rows = 0
+    with connection.cursor() as cursor:
+        for start in starts:
+            cursor.execute(
+                f"""INSERT INTO {partitions.TABLE} (meter_no, read_at, well_id, kwh, register, consumed_kwh)
+                SELECT meter_no, %s, id, 1.00, false, 1.00 FROM {Well._meta.db_table}
+                WHERE meter_no <> '' AND archived_at IS NULL AND id <> %s ON CONFLICT DO NOTHING""",
+                [start + at, skip],
+            )
+            rows += cursor.rowcount
+        cursor.execute(f"ANALYZE {partitions.TABLE}")
+    return rows
 
 
 def _load(batches):

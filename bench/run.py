@@ -624,12 +624,28 @@ def load_run(server, facts, paths, args, *, think_ms=None):
 # Child jobs (each in its own process) ------------------------------------------------
 
 
-def child_setup(args):
-    """Users, tokens, sessions and the facts the cases need."""
+def session_key(user):
+    """A new session of ``user`` in the session store: the key a browser's
+    cookie would carry after signing in (the sweep's and this script's
+    clients send it)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
-    from django.contrib.auth.models import Group
     from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    # The first backend that can load a user, as Django's test client picks.
+    store[BACKEND_SESSION_KEY] = next(
+        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user")
+    )
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+def child_setup(args):
+    """Users, tokens, sessions and the facts the cases need."""
+    from django.contrib.auth.models import Group
     from django.db.models import Count
     from django.urls import NoReverseMatch, reverse
     from django.utils import timezone
@@ -654,17 +670,6 @@ def child_setup(args):
     officer = person("bench_officer", Role.TOWNSHIP_OFFICER, township.government)
     leader = person("bench_leader", Role.LEADER, bureau)
     admin = person("bench_admin", None, bureau, superuser=True)
-
-    def session(user):
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        # The first backend that can load a user, as Django's test client picks.
-        store[BACKEND_SESSION_KEY] = next(
-            path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user")
-        )
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        return store.session_key
 
     campaigns = dict(Well.objects.order_by().values_list("campaign_id").annotate(n=Count("pk")))
     big = max(campaigns, key=campaigns.get)
@@ -698,7 +703,7 @@ def child_setup(args):
             name: AuthToken.objects.create(user=user)[1]
             for name, user in [("staff", staff), ("officer", officer)]
         },
-        "sessions": {"leader": session(leader), "admin": session(admin)},
+        "sessions": {"leader": session_key(leader), "admin": session_key(admin)},
         "officer_unit": township.government_id,
         "township_code": township.code,
         "township_id": township.pk,

@@ -366,17 +366,9 @@ def daily_jobs(url):
 
 def session_cookie(user):
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
-    from django.contrib.sessions.backends.db import SessionStore
+    from run import session_key
 
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = next(
-        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user")
-    )
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+    return f"{settings.SESSION_COOKIE_NAME}={session_key(user)}"
 
 
 def mixed_load(url, people, facts, clients, seconds, port=8765):

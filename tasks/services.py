@@ -104,12 +104,8 @@ def reconcile(well):
         done_event = done_in_round.get(action)
         if done_event is not None:
             if open_task:
-                open_task.status = TaskStatus.DONE
-                open_task.event = done_event
-                open_task.completed_at = done_event.created_at
-                open_task.completed_by_id = done_event.actor_id
-                open_task.completed_by_name = done_event.actor_name
-                open_task.save(update_fields=["status", "event", "completed_at", "completed_by", "completed_by_name"])
+                _mark_done(open_task, done_event)
+                open_task.save(update_fields=_COMPLETION_FIELDS)
             continue
         if open_task:
             continue
@@ -121,9 +117,23 @@ def reconcile(well):
             task.completed_at = None
             task.completed_by = None
             task.completed_by_name = ""
-            task.save(update_fields=["status", "event", "completed_at", "completed_by", "completed_by_name"])
+            task.save(update_fields=_COMPLETION_FIELDS)
         else:
             _open_task(well, duty)
+
+
+# What closing a task by the step's event, or reopening it, writes.
+_COMPLETION_FIELDS = ["status", "event", "completed_at", "completed_by", "completed_by_name"]
+
+
+def _mark_done(task, event):
+    """Close ``task`` (unsaved) as done by the lifecycle ``event`` that took
+    its step, by the event's actor at the event's time."""
+    task.status = TaskStatus.DONE
+    task.event = event
+    task.completed_at = event.created_at
+    task.completed_by_id = event.actor_id
+    task.completed_by_name = event.actor_name
 
 
 def taken_in_round(standing):
@@ -138,8 +148,8 @@ def _steps_taken(wells):
     """``{well id: {action: event}}`` of the actions taken in each of
     ``wells``' current rounds, from one query of their events."""
     by_well = defaultdict(list)
-    events = WellEvent.objects.filter(well_id__in=[well.pk for well in wells]).order_by("well_id", "pk")
-    for event in events.only("pk", "well_id", "action", "created_at", "actor_id", "actor_name"):
+    queryset = WellEvent.objects.filter(well_id__in=[well.pk for well in wells]).order_by("well_id", "pk")
+    for event in queryset.only("pk", "well_id", "action", "created_at", "actor_id", "actor_name"):
         by_well[event.well_id].append(event)
     return {well_id: taken_in_round(standing_events(events)) for well_id, events in by_well.items()}
 
@@ -177,12 +187,7 @@ def generate_tasks(wells, taken=None):
             )
             event = done.get(STEP_ACTIONS[Step(duty.step)])
             if event is not None:
-                task.status, task.event = TaskStatus.DONE, event
-                task.completed_at, task.completed_by_id, task.completed_by_name = (
-                    event.created_at,
-                    event.actor_id,
-                    event.actor_name,
-                )
+                _mark_done(task, event)
             new_tasks.append(task)
     bulk.insert(Task, new_tasks)
     return len(new_tasks)

@@ -43,7 +43,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from meters import watch  # noqa: E402
+from meters import partitions, watch  # noqa: E402
 from meters.choices import CLOSED_STATUSES, EMERGENCY_STATUS  # noqa: E402
 from meters.ingest import ingest  # noqa: E402
 from wells.models import Well  # noqa: E402
@@ -108,17 +108,7 @@ def main():
         cursor.execute("DELETE FROM meters_meterreading WHERE meter_no = %s", [well.meter_no])
     stored_year = ingest(year, "interval").stored
     assert stored_year == len(year), stored_year
-    times = []
-    for _ in range(20):
-        started = time.perf_counter()
-        # What the well page does: the coefficient, one query of the readings.
-        factor, _source = watch.coefficient(well)
-        days = watch.daily(well, since=watch.first_month(timezone.localdate()))
-        watch.monthly(well, factor=factor, days=days)
-        times.append((time.perf_counter() - started) * 1000)
-    result.update(
-        chart_days=len(days), chart_ms_median=round(statistics.median(times), 1), chart_ms_max=round(max(times), 1)
-    )
+    result.update(_chart_timings(well, "chart"))
     print(json.dumps(result), file=sys.stderr, flush=True)
 
     later = (start + datetime.timedelta(hours=23, minutes=30)).isoformat()
@@ -143,27 +133,31 @@ def main():
         started = time.perf_counter()
         result["history_rows"] = _fill_history(day, history_days, eight_hours, skip=well.pk)
         result["history_fill_s"] = round(time.perf_counter() - started, 1)
-        times = []
-        for _ in range(20):
-            started = time.perf_counter()
-            factor, _source = watch.coefficient(well)
-            days = watch.daily(well, since=watch.first_month(timezone.localdate()))
-            watch.monthly(well, factor=factor, days=days)
-            times.append((time.perf_counter() - started) * 1000)
-        result.update(
-            history_days=history_days,
-            chart_full_days=len(days),
-            chart_full_ms_median=round(statistics.median(times), 1),
-            chart_full_ms_max=round(max(times), 1),
-        )
+        result.update(history_days=history_days, **_chart_timings(well, "chart_full"))
     print(json.dumps(result, ensure_ascii=False))
+
+
+def _chart_timings(well, name):
+    """The well page's chart of ``well``, 20 times: ``{name}_days`` (the
+    days of its series), ``{name}_ms_median`` and ``{name}_ms_max``."""
+    times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        # What the well page does: the coefficient, one query of the readings.
+        factor, _source = watch.coefficient(well)
+        days = watch.daily(well, since=watch.first_month(timezone.localdate()))
+        watch.monthly(well, factor=factor, days=days)
+        times.append((time.perf_counter() - started) * 1000)
+    return {
+        f"{name}_days": len(days),
+        f"{name}_ms_median": round(statistics.median(times), 1),
+        f"{name}_ms_max": round(max(times), 1),
+    }
 
 
 def _fill_history(day, count, at, *, skip):
     """One reading a day at ``at`` past midnight for every meter but the
     well ``skip``'s, the ``count`` days before ``day``; returns the rows."""
-    from meters import partitions
-
     first_day = day - datetime.timedelta(days=count)
     starts = [watch.day_bounds(first_day + datetime.timedelta(days=n))[0] for n in range(count)]
     partitions.ensure_partitions(connection, {timezone.localtime(start).date() for start in starts})
